@@ -1,0 +1,341 @@
+import datetime as dt
+import logging
+
+from markupsafe import Markup
+from psycopg2 import OperationalError
+
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import float_compare
+
+from ..apicbase import payload as apicbase_payload
+from ..apicbase.errors import PayloadError
+
+_logger = logging.getLogger(__name__)
+
+
+class ApicbaseMappingError(UserError):
+    """The order names a customer or an article that Odoo cannot resolve."""
+
+
+def _to_naive_utc(value):
+    if not value:
+        return False
+    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+class ApicbaseOrder(models.Model):
+    """The inbox: every signed, well-formed Apicbase purchase order, stored before processing."""
+
+    _name = "apicbase.order"
+    _description = "Apicbase Purchase Order"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "received_at desc, id desc"
+
+    name = fields.Char(string="Order Number", readonly=True, index="trigram")
+    apicbase_id = fields.Char(string="Apicbase ID", required=True, readonly=True, index=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True, default=lambda self: self.env.company)
+    state = fields.Selection(
+        [("received", "Received"), ("done", "Sale Order Created"),
+         ("failed", "Needs Attention"), ("refused", "Refused")],
+        default="received", required=True, readonly=True, index=True, tracking=True)
+    failure_reason = fields.Selection(
+        [("mapping", "Unknown customer or article"), ("error", "Error")], readonly=True)
+    source = fields.Selection(
+        [("webhook", "Webhook"), ("recovery", "Recovered from the API")],
+        default="webhook", required=True, readonly=True)
+    raw_payload = fields.Text(string="Payload", readonly=True)
+    received_at = fields.Datetime(readonly=True, default=fields.Datetime.now, index=True)
+    processed_at = fields.Datetime(string="Last Attempt", readonly=True)
+    attempt_count = fields.Integer(string="Attempts", readonly=True)
+    error_message = fields.Text(string="Problem", readonly=True)
+    customer_number = fields.Char(readonly=True, index=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True, index="btree_not_null")
+    ordered_on = fields.Datetime(readonly=True)
+    expected_delivery_date = fields.Datetime(readonly=True)
+    sale_order_ids = fields.One2many("sale.order", "apicbase_order_id", string="Sale Orders", readonly=True)
+    sale_order_id = fields.Many2one(
+        "sale.order", compute="_compute_sale_order_id", store=True, index="btree_not_null")
+
+    _sql_constraints = [
+        ("apicbase_id_company_unique", "unique(company_id, apicbase_id)",
+         "An Apicbase purchase order is received once per company."),
+    ]
+
+    @api.depends("sale_order_ids")
+    def _compute_sale_order_id(self):
+        for record in self:
+            record.sale_order_id = record.sale_order_ids[:1]
+
+    # ------------------------------------------------------------------
+    # Intake: one path for the webhook, recovery and retries
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _receive(self, company, raw, order, source="webhook"):
+        """Stores ``order`` (a parsed PurchaseOrder) for ``company``, then processes it.
+
+        Returns ``(outcome, record)`` where outcome is ``accepted``, ``duplicate`` or
+        ``refused``. The row is inserted before any processing, and processing runs
+        in a savepoint, so a signed order is kept whatever happens to its mapping.
+        """
+        inbox = self.with_user(SUPERUSER_ID).with_company(company)
+        record = inbox._insert_once(company, raw, order, source)
+        if record is None:
+            existing = inbox.search(
+                [("company_id", "=", company.id), ("apicbase_id", "=", order.id)], limit=1)
+            if existing.state != "refused":
+                return "duplicate", existing
+            # A refused order sent again (after its mapping was fixed) gets a new chance.
+            existing.write({"raw_payload": _text(raw), "source": source})
+            record = existing
+        refuse = company.apicbase_unmapped_policy == "refuse"
+        record._process(refuse_unmapped=refuse)
+        return ("refused" if record.state == "refused" else "accepted"), record
+
+    def _insert_once(self, company, raw, order, source):
+        """Inserts the inbox row unless this company already has the order.
+
+        The unique index decides, not a prior search: a concurrent duplicate waits
+        for the first transaction, then either sees its row (nothing inserted) or
+        fails to serialise, and Odoo replays the request, which then sees it.
+        """
+        now = fields.Datetime.now()
+        uid = self.env.uid
+        self.env.cr.execute(
+            """
+            INSERT INTO apicbase_order
+                (apicbase_id, company_id, name, state, source, raw_payload, received_at,
+                 customer_number, ordered_on, expected_delivery_date, attempt_count,
+                 create_uid, write_uid, create_date, write_date)
+            VALUES (%s, %s, %s, 'received', %s, %s, %s, %s, %s, %s, 0, %s, %s, %s, %s)
+            ON CONFLICT (company_id, apicbase_id) DO NOTHING
+            RETURNING id
+            """,
+            (order.id, company.id, order.order_number, source, _text(raw), now,
+             order.customer_number, _to_naive_utc(order.ordered_on),
+             _to_naive_utc(order.expected_delivery_date), uid, uid, now, now),
+            log_exceptions=False,
+        )
+        row = self.env.cr.fetchone()
+        return self.browse(row[0]) if row else None
+
+    # ------------------------------------------------------------------
+    # Processing
+    # ------------------------------------------------------------------
+
+    def _process(self, refuse_unmapped=False):
+        for record in self:
+            record.with_company(record.company_id)._process_one(refuse_unmapped)
+
+    def _process_one(self, refuse_unmapped):
+        self._lock()
+        if self.sale_order_id:
+            self._mark_done(self.sale_order_id)
+            return
+        self.write({"attempt_count": self.attempt_count + 1, "processed_at": fields.Datetime.now()})
+        try:
+            order = self._parsed_order()
+            with self.env.cr.savepoint():
+                sale = self._create_sale_order(order)
+        except ApicbaseMappingError as exc:
+            if refuse_unmapped:
+                self._mark_refused(exc.args[0])
+            else:
+                self._mark_failed(exc.args[0], "mapping")
+        except OperationalError as exc:
+            if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
+                raise  # Odoo replays the whole request; the order is not lost.
+            self._mark_unexpected(exc)
+        except UserError as exc:
+            self._mark_failed(exc.args[0], "error")
+        except Exception as exc:  # noqa: BLE001 - a stored order must never turn into a 500
+            self._mark_unexpected(exc)
+        else:
+            self._mark_done(sale)
+
+    def _lock(self):
+        # Two retries of the same record at once: the second waits, then fails to
+        # serialise and is replayed by Odoo, and then sees the sale order.
+        self.env.cr.execute("SELECT id FROM apicbase_order WHERE id = %s FOR UPDATE",
+                            (self.id,), log_exceptions=False)
+
+    def _parsed_order(self):
+        try:
+            return apicbase_payload.parse_order_json(
+                self.raw_payload or "", statuses=apicbase_payload.ORDER_STATUSES)
+        except PayloadError as exc:
+            raise UserError(_("The stored payload is not a valid Apicbase order: %s", exc)) from None
+
+    def _mark_done(self, sale):
+        self.write({"state": "done", "error_message": False, "failure_reason": False})
+        self.activity_ids.filtered(lambda a: a.activity_type_id == self._todo_activity_type()) \
+            .action_feedback(feedback=_("Sale order %s created.", sale.name))
+
+    def _mark_failed(self, message, reason):
+        self.write({"state": "failed", "error_message": message, "failure_reason": reason})
+        self.message_post(body=_("Attempt %(attempt)s failed: %(message)s",
+                                 attempt=self.attempt_count, message=message))
+        self._schedule_attention_activity(message)
+
+    def _mark_refused(self, message):
+        self.write({"state": "refused", "error_message": message, "failure_reason": "mapping"})
+        self.message_post(body=_("Refused: %s", message))
+
+    def _mark_unexpected(self, exc):
+        _logger.exception("Apicbase order %s (id %s) could not be processed", self.name, self.apicbase_id)
+        message = _("Unexpected error (%(type)s: %(error)s). The order is kept; retry it once the "
+                    "cause is fixed, or see the server log.", type=type(exc).__name__, error=exc)
+        self._mark_failed(message, "error")
+
+    def _todo_activity_type(self):
+        return self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+
+    def _schedule_attention_activity(self, message):
+        activity_type = self._todo_activity_type()
+        if not activity_type:
+            return
+        summary = _("Apicbase order %s needs attention", self.name)
+        open_activity = self.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
+        if open_activity:
+            open_activity.write({"note": message, "summary": summary})
+            return
+        user = self.company_id._apicbase_responsible_user()
+        self.activity_schedule(activity_type_id=activity_type.id, summary=summary, note=message,
+                               user_id=user.id or self.env.uid)
+
+    # ------------------------------------------------------------------
+    # Mapping to a sale order
+    # ------------------------------------------------------------------
+
+    def _create_sale_order(self, order):
+        partner, problems = self._resolve_partner(order.customer_number)
+        products, product_problems = self._resolve_products(order)
+        problems += product_problems
+        if partner:
+            self.partner_id = partner
+        if problems:
+            raise ApicbaseMappingError("\n".join(problems))
+        sale = self.env["sale.order"].create(self._prepare_sale_order_vals(order, partner, products))
+        sale._apicbase_apply_prices(order)
+        self._post_origin_message(sale, order)
+        if self.company_id.apicbase_auto_confirm:
+            sale._apicbase_try_confirm()
+        return sale
+
+    def _resolve_partner(self, number):
+        partners = self.env["res.partner"].search([
+            ("apicbase_customer_number", "=", number),
+            ("company_id", "in", [False, self.company_id.id]),
+        ])
+        if len(partners) == 1:
+            return partners, []
+        if not partners:
+            return partners, [_("Customer number %s: no contact has this Apicbase customer number.", number)]
+        return partners.browse(), [_(
+            "Customer number %(number)s: several contacts have it (%(names)s); keep it on one.",
+            number=number, names=", ".join(partners.mapped("display_name")))]
+
+    def _resolve_products(self, order):
+        """Maps article numbers to products: explicit Apicbase number first, then internal reference."""
+        numbers = list(order.article_numbers)
+        candidates = self.env["product.product"].search([
+            ("company_id", "in", [False, self.company_id.id]),
+            "|", ("apicbase_article_number", "in", numbers),
+            "&", ("apicbase_article_number", "=", False), ("default_code", "in", numbers),
+        ])
+        explicit, by_reference = {}, {}
+        for product in candidates:
+            if product.apicbase_article_number:
+                explicit.setdefault(product.apicbase_article_number, []).append(product)
+            else:
+                by_reference.setdefault(product.default_code, []).append(product)
+        names = {line.article_number: line.stock_item_name for line in order.lines}
+        products, problems = {}, []
+        for number in numbers:
+            found = explicit.get(number) or by_reference.get(number) or []
+            label = f"{number} ({names[number]})" if names.get(number) else number
+            if not found:
+                problems.append(_("Article %s: no product has this Apicbase article number or "
+                                  "internal reference.", label))
+            elif len(found) > 1:
+                problems.append(_("Article %(label)s: several products match (%(names)s).",
+                                  label=label, names=", ".join(p.display_name for p in found)))
+            elif not found[0].sale_ok:
+                problems.append(_("Article %(label)s: product %(name)s cannot be sold.",
+                                  label=label, name=found[0].display_name))
+            else:
+                products[number] = found[0]
+        return products, problems
+
+    def _prepare_sale_order_vals(self, order, partner, products):
+        salesperson = partner.user_id or partner.commercial_partner_id.user_id \
+            or self.company_id._apicbase_responsible_user()
+        return {
+            "partner_id": partner.id,
+            "company_id": self.company_id.id,
+            "user_id": salesperson.id,
+            "client_order_ref": order.order_number,
+            "origin": _("Apicbase %s", order.order_number),
+            "date_order": _to_naive_utc(order.ordered_on),
+            "commitment_date": _to_naive_utc(order.expected_delivery_date),
+            "apicbase_order_id": self.id,
+            "apicbase_remarks": order.remarks or False,
+            "apicbase_owner": order.owner or False,
+            "order_line": [
+                fields.Command.create({
+                    "product_id": products[line.article_number].id,
+                    "product_uom_qty": line.quantity,
+                    "sequence": index,
+                    "apicbase_article_number": line.article_number,
+                })
+                for index, line in enumerate(order.lines, start=1)
+            ],
+        }
+
+    def _post_origin_message(self, sale, order):
+        details = [Markup(_("Created from Apicbase purchase order %(link)s (Apicbase id %(id)s).")) % {
+            "link": self._get_html_link(), "id": self.apicbase_id}]
+        if order.owner:
+            details.append(Markup(_("Ordered by %s.")) % order.owner)
+        if order.remarks:
+            details.append(Markup(_("Remarks: %s")) % order.remarks)
+        sale.message_post(body=Markup("<br/>").join(details), subtype_xmlid="mail.mt_note")
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_retry(self):
+        to_process = self.filtered(lambda r: r.state in ("received", "failed", "refused"))
+        if not to_process:
+            raise UserError(_("Only orders that are waiting, need attention or were refused can be retried."))
+        to_process._process()
+        done = to_process.filtered(lambda r: r.state == "done")
+        message = _("%(done)s of %(total)s order(s) now have a sale order.",
+                    done=len(done), total=len(to_process))
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": message,
+                "type": "success" if len(done) == len(to_process) else "warning",
+                "next": {"type": "ir.actions.act_window_close"} if len(self) > 1 else
+                        {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def action_open_sale_order(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sale.order",
+            "res_id": self.sale_order_id.id,
+            "view_mode": "form",
+        }
+
+
+def _text(raw):
+    return raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw

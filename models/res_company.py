@@ -1,0 +1,88 @@
+import secrets
+
+from odoo import api, fields, models
+
+DEFAULT_API_URL = "https://api.apicbase.com/api/v2/integrations/suppliers/"
+DEFAULT_TOKEN_URL = "https://api.apicbase.com/oauth/token/"
+WEBHOOK_ROUTE = "/apicbase/webhook/"
+
+
+def _new_webhook_token():
+    return secrets.token_urlsafe(24)
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    # Connection and secrets: Settings administrators only.
+    apicbase_api_url = fields.Char(
+        string="Apicbase API URL", default=DEFAULT_API_URL, groups="base.group_system")
+    apicbase_token_url = fields.Char(
+        string="Apicbase Token URL", default=DEFAULT_TOKEN_URL, groups="base.group_system")
+    apicbase_client_id = fields.Char(string="Apicbase Client ID", groups="base.group_system")
+    apicbase_client_secret = fields.Char(
+        string="Apicbase Client Secret", groups="base.group_system", copy=False)
+    apicbase_webhook_secret = fields.Char(
+        string="Apicbase Webhook Secret", groups="base.group_system", copy=False,
+        help="Key of the order webhook signature. Leave empty to use the client secret.")
+    apicbase_webhook_token = fields.Char(
+        string="Apicbase Webhook Token", groups="base.group_system", copy=False,
+        default=lambda self: _new_webhook_token(),
+        help="Secret part of the webhook URL that tells which company an order is for.")
+
+    # Order intake behaviour: readable by everyone who handles orders.
+    apicbase_price_source = fields.Selection(
+        [("apicbase", "Apicbase price"), ("pricelist", "Odoo pricelist")],
+        string="Apicbase Line Price", default="apicbase", required=True,
+        help="Price put on the sale order lines: the theoretical price per package Apicbase "
+             "sends, or the price of the customer's pricelist in Odoo.")
+    apicbase_price_tolerance = fields.Float(
+        string="Apicbase Price Tolerance (%)", default=1.0,
+        help="A line whose Apicbase price differs from the pricelist price by more than this "
+             "percentage is flagged on the sale order.")
+    apicbase_auto_confirm = fields.Boolean(
+        string="Confirm Apicbase Orders",
+        help="Confirm the sale order as soon as an Apicbase order is fully resolved.")
+    apicbase_unmapped_policy = fields.Selection(
+        [("accept", "Accept and queue for review"), ("refuse", "Refuse (the restaurant is told at once)")],
+        string="Unresolved Apicbase Orders", default="accept", required=True,
+        help="What to answer Apicbase when an order names an unknown customer or article.")
+    apicbase_user_id = fields.Many2one(
+        "res.users", string="Apicbase Responsible",
+        help="Receives the activities of orders that need a person. Defaults to the company's "
+             "first sales team leader.")
+
+    _sql_constraints = [
+        ("apicbase_webhook_token_unique", "unique(apicbase_webhook_token)",
+         "Each company needs its own Apicbase webhook token."),
+    ]
+
+    def _apicbase_reset_webhook_token(self):
+        for company in self:
+            company.sudo().apicbase_webhook_token = _new_webhook_token()
+
+    def _apicbase_signing_secret(self):
+        """The key of the webhook signature: its own secret, else the client secret."""
+        self.ensure_one()
+        company = self.sudo()
+        return company.apicbase_webhook_secret or company.apicbase_client_secret or ""
+
+    def _apicbase_webhook_url(self):
+        self.ensure_one()
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        return f"{base_url.rstrip('/')}{WEBHOOK_ROUTE}{self.sudo().apicbase_webhook_token}"
+
+    @api.model
+    def _apicbase_company_from_token(self, token):
+        if not token:
+            return self.browse()
+        return self.sudo().search([("apicbase_webhook_token", "=", token)], limit=1)
+
+    def _apicbase_responsible_user(self):
+        self.ensure_one()
+        if self.apicbase_user_id:
+            return self.apicbase_user_id
+        team = self.env["crm.team"].sudo().search(
+            [("company_id", "in", [False, self.id]), ("user_id", "!=", False)], limit=1)
+        return team.user_id or self.env.ref("base.user_admin", raise_if_not_found=False) \
+            or self.env["res.users"]

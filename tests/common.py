@@ -1,0 +1,102 @@
+import copy
+import hashlib
+import hmac
+import json
+
+from odoo.tests import TransactionCase
+
+SECRET = "test-client-secret-7f3a"
+WEBHOOK_SECRET = "test-webhook-secret-91c2"
+
+ORDER = {
+    "id": "apic-po-0001",
+    "order_number": "PO-2026-0042",
+    "status": "ORDERED",
+    "ordered_on": "2026-11-20T08:30:00+00:00",
+    "owned_by": {"username": "chef.anna"},
+    "order_remarks": "Deliver at the back door before 7am",
+    "packages": [
+        {
+            "stock_item": {"name": "Tomatoes"},
+            "supplier_package": {"supplier_article_number": "TOM-1KG", "theoretical_price_per_package": "2.40"},
+            "quantity_ordered": 3,
+            "total_theoretical_price": "7.20",
+        },
+        {
+            "stock_item": {"name": "Cola 4x6x33cl"},
+            "supplier_package": {"supplier_article_number": "COLA-24", "theoretical_price_per_package": "18.50"},
+            "quantity_ordered": 2,
+            "total_theoretical_price": "37.00",
+        },
+    ],
+    "expected_delivery_date": "2026-11-22T05:00:00Z",
+    "theoretical_price": "44.20",
+    "supplier_customer_number": "CUST-7",
+}
+
+
+def order_payload(**changes):
+    data = copy.deepcopy(ORDER)
+    data.update(changes)
+    return data
+
+
+def sign(raw, secret=WEBHOOK_SECRET):
+    return hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+
+
+class ApicbaseCase(TransactionCase):
+    """A company configured for Apicbase, a mapped customer and two mapped products."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.company.write({
+            "apicbase_client_id": "client-id",
+            "apicbase_client_secret": SECRET,
+            "apicbase_webhook_secret": WEBHOOK_SECRET,
+            "apicbase_price_source": "apicbase",
+            "apicbase_price_tolerance": 1.0,
+            "apicbase_auto_confirm": False,
+            "apicbase_unmapped_policy": "accept",
+        })
+        cls.salesman = cls.env["res.users"].create({
+            "name": "Sam Salesman",
+            "login": "apicbase_salesman",
+            "email": "sam@example.com",
+            "groups_id": [(6, 0, [cls.env.ref("sales_team.group_sale_salesman").id])],
+        })
+        cls.company.apicbase_user_id = cls.salesman
+        cls.customer = cls.env["res.partner"].create({
+            "name": "Bistro Anna",
+            "is_company": True,
+            "apicbase_customer_number": "CUST-7",
+        })
+        cls.tomatoes = cls.env["product.product"].create({
+            "name": "Tomatoes 1 kg",
+            "default_code": "TOM-1KG",
+            "list_price": 2.40,
+            "type": "consu",
+        })
+        cls.cola = cls.env["product.product"].create({
+            "name": "Cola 24 x 33 cl",
+            "default_code": "INT-COLA",
+            "apicbase_article_number": "COLA-24",
+            "list_price": 18.50,
+            "type": "consu",
+        })
+
+    @classmethod
+    def encode(cls, data):
+        return json.dumps(data).encode()
+
+    def inbox(self, apicbase_id="apic-po-0001"):
+        return self.env["apicbase.order"].search(
+            [("apicbase_id", "=", apicbase_id), ("company_id", "=", self.company.id)])
+
+    def receive(self, data=None, source="webhook"):
+        """Hands a payload to the model exactly as the controller does, minus HTTP."""
+        from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
+        raw = self.encode(data or ORDER)
+        return self.env["apicbase.order"].sudo()._receive(self.company, raw, parse_order_json(raw), source)

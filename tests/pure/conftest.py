@@ -1,0 +1,11 @@
+"""Makes the pure core importable as ``apicbase`` without importing Odoo.
+
+The repository root is the Odoo addon; its ``__init__`` imports Odoo, so the
+pure tests put the root itself on ``sys.path`` and import ``apicbase`` from it.
+"""
+import os
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)

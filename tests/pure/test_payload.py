@@ -1,0 +1,177 @@
+import copy
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+
+from apicbase import payload
+from apicbase.errors import PayloadError
+
+ORDER = {
+    "id": "5f1c2a",
+    "order_number": "PO-2026-0042",
+    "status": "ORDERED",
+    "ordered_on": "2026-11-25T09:30:00+01:00",
+    "owned_by": {"username": "chef.anna"},
+    "order_remarks": "Back door, before 7am",
+    "packages": [
+        {
+            "stock_item": {"name": "Tomatoes"},
+            "supplier_package": {"supplier_article_number": "TOM-1KG", "theoretical_price_per_package": "2.35"},
+            "quantity_ordered": 3,
+            "total_theoretical_price": "7.05",
+        },
+        {
+            "stock_item": {"name": "Cola 4x6x33cl"},
+            "supplier_package": {"supplier_article_number": "COLA-24", "theoretical_price_per_package": "18.999"},
+            "quantity_ordered": 1,
+            "total_theoretical_price": "18.999",
+        },
+    ],
+    "expected_delivery_date": "2026-11-27T06:00:00Z",
+    "theoretical_price": "26.049",
+    "supplier_customer_number": "CUST-7",
+}
+
+
+def order(**changes):
+    data = copy.deepcopy(ORDER)
+    data.update(changes)
+    return data
+
+
+def problems_of(data, **kwargs):
+    with pytest.raises(PayloadError) as info:
+        payload.parse_order(data, **kwargs)
+    return dict(info.value.problems)
+
+
+def test_valid_order_is_typed():
+    po = payload.parse_order_json(json.dumps(ORDER).encode())
+    assert po.id == "5f1c2a" and po.order_number == "PO-2026-0042"
+    assert po.customer_number == "CUST-7"
+    assert po.ordered_on == dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.timezone.utc)
+    assert po.expected_delivery_date == dt.datetime(2026, 11, 27, 6, 0, tzinfo=dt.timezone.utc)
+    assert po.remarks == "Back door, before 7am" and po.owner == "chef.anna"
+    assert po.theoretical_price == Decimal("26.049")
+    first, second = po.lines
+    assert (first.article_number, first.quantity, first.price_per_package) == ("TOM-1KG", 3, Decimal("2.35"))
+    assert second.price_per_package == Decimal("18.999") and isinstance(second.price_per_package, Decimal)
+    assert first.stock_item_name == "Tomatoes"
+    assert po.article_numbers == ("TOM-1KG", "COLA-24")
+
+
+def test_json_numbers_become_decimals_not_floats():
+    raw = json.dumps(ORDER).replace('"2.35"', "2.35").encode()
+    po = payload.parse_order_json(raw)
+    assert po.lines[0].price_per_package == Decimal("2.35")
+
+
+def test_optional_fields_may_be_null():
+    po = payload.parse_order(order(owned_by=None, order_remarks=None, expected_delivery_date=None))
+    assert po.owner is None and po.remarks is None and po.expected_delivery_date is None
+
+
+def test_naive_datetimes_are_read_as_utc():
+    po = payload.parse_order(order(ordered_on="2026-11-25T09:30:00"))
+    assert po.ordered_on.tzinfo == dt.timezone.utc and po.ordered_on.hour == 9
+
+
+@pytest.mark.parametrize("field", ["id", "order_number", "ordered_on", "supplier_customer_number", "status"])
+def test_missing_required_field(field):
+    data = order()
+    del data[field]
+    assert problems_of(data) == {field: "is required"}
+
+
+def test_wrong_types_are_named():
+    problems = problems_of(order(order_number=["x"], ordered_on=12, owned_by="bob"))
+    assert problems == {
+        "order_number": "must be a string",
+        "ordered_on": "must be an ISO 8601 date-time string",
+        "owned_by": "must be an object or null",
+    }
+
+
+def test_bad_date():
+    assert problems_of(order(ordered_on="25/11/2026")) == {"ordered_on": "'25/11/2026' is not an ISO 8601 date-time"}
+
+
+@pytest.mark.parametrize("quantity, message", [
+    (-2, "must be positive, got -2"),
+    (0, "must be positive, got 0"),
+    (Decimal("1.5"), "must be a whole number, got 1.5"),
+    ("3", "must be an integer, got str"),
+    (True, "must be an integer, got bool"),
+    (None, "is required"),
+])
+def test_bad_quantity(quantity, message):
+    data = order()
+    data["packages"][0]["quantity_ordered"] = quantity
+    assert problems_of(data) == {"packages[0].quantity_ordered": message}
+
+
+def test_integral_decimal_quantity_is_accepted():
+    data = order()
+    data["packages"][0]["quantity_ordered"] = Decimal("4.0")
+    assert payload.parse_order(data).lines[0].quantity == 4
+
+
+@pytest.mark.parametrize("price, message", [
+    ("abc", "'abc' is not a decimal number"),
+    ("-1.00", "must not be negative, got -1.00"),
+    ("NaN", "'NaN' is not a finite number"),
+    (1.5, "must be a decimal number, got float"),
+])
+def test_bad_decimal(price, message):
+    data = order()
+    data["packages"][1]["supplier_package"]["theoretical_price_per_package"] = price
+    assert problems_of(data) == {"packages[1].supplier_package.theoretical_price_per_package": message}
+
+
+def test_empty_and_missing_package_list():
+    assert problems_of(order(packages=[])) == {"packages": "must contain at least one package"}
+    assert problems_of(order(packages={"a": 1})) == {"packages": "is required and must be a list"}
+
+
+def test_missing_article_number_and_bad_package_shape():
+    data = order()
+    data["packages"][0]["supplier_package"] = {"theoretical_price_per_package": "1"}
+    data["packages"][1] = "COLA-24"
+    problems = problems_of(data)
+    assert problems["packages[0].supplier_package.supplier_article_number"] == "is required"
+    assert problems["packages[1]"] == "must be an object"
+
+
+def test_unknown_status():
+    assert problems_of(order(status="CANCELLED")) == {
+        "status": "unknown status 'CANCELLED', expected one of ORDERED"}
+    # Reconciliation reads every documented status.
+    po = payload.parse_order(order(status="DELIVERED", delivery_closed=True, invoice_status=2),
+                             statuses=payload.ORDER_STATUSES)
+    assert po.status == "DELIVERED" and po.delivery_closed is True and po.invoice_status == 2
+
+
+def test_every_defect_is_reported_at_once():
+    data = order(id=None, status="X")
+    data["packages"][0]["quantity_ordered"] = -1
+    err = pytest.raises(PayloadError, payload.parse_order, data).value
+    assert {p for p, _ in err.problems} == {"id", "status", "packages[0].quantity_ordered"}
+    assert "packages[0].quantity_ordered: must be positive" in str(err)
+    assert err.as_list()[0] == {"field": "status", "error": "unknown status 'X', expected one of ORDERED"}
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"{not json", "the body is not valid JSON"),
+    (b"\xff\xfe\x00", "the body is not UTF-8 text"),
+    (b"[1, 2]", "the purchase order must be a JSON object"),
+])
+def test_undecodable_bodies(raw, message):
+    err = pytest.raises(PayloadError, payload.parse_order_json, raw).value
+    assert message in str(err)
+
+
+def test_numeric_ids_are_read_as_strings():
+    po = payload.parse_order(order(id=12345, order_number=77))
+    assert po.id == "12345" and po.order_number == "77"

@@ -1,0 +1,72 @@
+import hashlib
+import hmac
+import json
+
+from apicbase import signature
+
+SECRET = "s3cr3t-client-secret"
+BODY = {"id": "po-1", "order_number": "1001", "price": 1.5, "name": "Crème brûlée"}
+
+
+def _sign(message, secret=SECRET):
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def test_compute_matches_hmac_sha256_hex():
+    assert signature.compute(SECRET, b"abc") == _sign(b"abc")
+    assert signature.compute(SECRET.encode(), b"abc") == _sign(b"abc")
+
+
+def test_accepts_signature_over_raw_bytes():
+    raw = json.dumps(BODY, separators=(",", ":"), ensure_ascii=False).encode()
+    assert signature.verify(raw, _sign(raw), SECRET)
+
+
+def test_accepts_signature_over_python_default_reserialisation():
+    # Compact bytes on the wire, signed the way Apicbase's own example does it.
+    raw = json.dumps(BODY, separators=(",", ":"), ensure_ascii=False).encode()
+    signed_over = json.dumps(json.loads(raw)).encode()
+    assert signed_over != raw
+    assert signature.verify(raw, _sign(signed_over), SECRET)
+
+
+def test_header_case_whitespace_and_prefix_are_tolerated():
+    raw = b'{"a": 1}'
+    digest = _sign(raw)
+    assert signature.verify(raw, "  " + digest.upper() + "\n", SECRET)
+    assert signature.verify(raw, "sha256=" + digest, SECRET)
+
+
+def test_rejects_wrong_secret_tampered_body_and_empty_values():
+    raw = b'{"a": 1}'
+    digest = _sign(raw)
+    assert not signature.verify(raw, _sign(raw, "other"), SECRET)
+    assert not signature.verify(b'{"a": 2}', digest, SECRET)
+    assert not signature.verify(raw, "", SECRET)
+    assert not signature.verify(raw, None, SECRET)
+    assert not signature.verify(raw, digest, "")
+    assert not signature.verify(raw, digest, None)
+
+
+def test_rejects_garbage_header_and_non_json_body_without_raising():
+    assert not signature.verify(b"\xff\xfe not json", "zz-not-hex-\u00e9", SECRET)
+    raw = b"plain text body"
+    assert signature.verify(raw, _sign(raw), SECRET)
+
+
+def test_comparison_is_constant_time(monkeypatch):
+    calls = []
+    real = hmac.compare_digest
+
+    def spy(a, b):
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(signature.hmac, "compare_digest", spy)
+    raw = json.dumps(BODY, separators=(",", ":")).encode()
+    # Whether the first candidate matches or not, both candidates are compared.
+    assert signature.verify(raw, _sign(raw), SECRET)
+    assert len(calls) == 2
+    calls.clear()
+    assert not signature.verify(raw, "0" * 64, SECRET)
+    assert len(calls) == 2

@@ -1,0 +1,222 @@
+from datetime import datetime
+
+from odoo.tests import tagged
+
+from .common import ApicbaseCase, order_payload
+
+
+@tagged("post_install", "-at_install")
+class TestOrderIntake(ApicbaseCase):
+
+    def test_order_becomes_sale_order_with_lines_prices_and_dates(self):
+        outcome, record = self.receive()
+        self.assertEqual(outcome, "accepted")
+        self.assertEqual(record.state, "done")
+        self.assertEqual(record.attempt_count, 1)
+        sale = record.sale_order_id
+        self.assertTrue(sale)
+        self.assertEqual(sale.apicbase_order_id, record)
+        self.assertEqual(sale.apicbase_id, "apic-po-0001")
+        self.assertEqual(sale.partner_id, self.customer)
+        self.assertEqual(sale.company_id, self.company)
+        self.assertEqual(sale.state, "draft")
+        self.assertEqual(sale.client_order_ref, "PO-2026-0042")
+        self.assertEqual(sale.date_order, datetime(2026, 11, 20, 8, 30))
+        self.assertEqual(sale.commitment_date, datetime(2026, 11, 22, 5, 0))
+        self.assertEqual(sale.apicbase_remarks, "Deliver at the back door before 7am")
+        self.assertEqual(sale.apicbase_owner, "chef.anna")
+        self.assertEqual(sale.user_id, self.salesman)
+        lines = sale.order_line.sorted("sequence")
+        self.assertEqual(lines.mapped("product_id"), self.tomatoes + self.cola)
+        self.assertEqual(lines.mapped("product_uom_qty"), [3.0, 2.0])
+        self.assertEqual(lines.mapped("price_unit"), [2.40, 18.50])
+        self.assertEqual(lines.mapped("apicbase_article_number"), ["TOM-1KG", "COLA-24"])
+        self.assertFalse(sale.apicbase_price_mismatch)
+        origin = sale.message_ids.filtered(lambda m: "Created from Apicbase purchase order" in (m.body or ""))
+        self.assertEqual(len(origin), 1)
+        self.assertIn("chef.anna", origin.body)
+        self.assertIn(f'data-oe-model="apicbase.order" data-oe-id="{record.id}"', origin.body)
+        self.assertEqual(record.partner_id, self.customer)
+        self.assertEqual(record.ordered_on, datetime(2026, 11, 20, 8, 30))
+
+    def test_apicbase_price_is_kept_and_difference_flagged(self):
+        self.tomatoes.list_price = 2.00  # pricelist says 2.00, Apicbase 2.40: 20 % off
+        outcome, record = self.receive()
+        line = record.sale_order_id.order_line.filtered(lambda l: l.product_id == self.tomatoes)
+        self.assertEqual(line.price_unit, 2.40)
+        self.assertEqual(line.apicbase_price, 2.40)
+        self.assertEqual(line.apicbase_pricelist_price, 2.00)
+        self.assertTrue(line.apicbase_price_mismatch)
+        self.assertTrue(record.sale_order_id.apicbase_price_mismatch)
+        self.assertIn(self.tomatoes, record.sale_order_id.order_line.filtered("apicbase_price_mismatch").product_id)
+        self.assertTrue(record.sale_order_id.message_ids.filtered(lambda m: "disagree" in (m.body or "")))
+
+    def test_difference_within_tolerance_is_not_flagged(self):
+        self.tomatoes.list_price = 2.38  # 0.8 % under Apicbase's 2.40, tolerance 1 %
+        _outcome, record = self.receive()
+        self.assertFalse(record.sale_order_id.apicbase_price_mismatch)
+        self.company.apicbase_price_tolerance = 0.5
+        _outcome, record = self.receive(order_payload(id="apic-po-0002"))
+        self.assertTrue(record.sale_order_id.apicbase_price_mismatch)
+
+    def test_pricelist_price_source(self):
+        self.company.apicbase_price_source = "pricelist"
+        self.tomatoes.list_price = 2.00
+        _outcome, record = self.receive()
+        lines = record.sale_order_id.order_line.sorted("sequence")
+        self.assertEqual(lines.mapped("price_unit"), [2.00, 18.50])
+        self.assertTrue(lines[0].apicbase_price_mismatch)
+        self.assertEqual(lines[0].apicbase_price, 2.40)
+
+    def test_missing_apicbase_price_falls_back_to_pricelist(self):
+        data = order_payload()
+        data["packages"][0]["supplier_package"]["theoretical_price_per_package"] = None
+        self.tomatoes.list_price = 2.10
+        _outcome, record = self.receive(data)
+        line = record.sale_order_id.order_line.filtered(lambda l: l.product_id == self.tomatoes)
+        self.assertEqual(line.price_unit, 2.10)
+        self.assertFalse(line.apicbase_price_mismatch)
+
+    def test_auto_confirm(self):
+        self.company.apicbase_auto_confirm = True
+        _outcome, record = self.receive()
+        self.assertEqual(record.sale_order_id.state, "sale")
+
+    def test_refused_confirmation_keeps_the_quotation(self):
+        _outcome, record = self.receive()
+        sale = record.sale_order_id
+        sale._action_cancel()
+        sale._apicbase_try_confirm()
+        self.assertEqual(sale.state, "cancel")
+        self.assertTrue(sale.message_ids.filtered(lambda m: "Not confirmed automatically" in (m.body or "")))
+
+    def test_unresolved_order_is_kept_explained_and_retried(self):
+        data = order_payload(supplier_customer_number="CUST-404")
+        data["packages"][0]["supplier_package"]["supplier_article_number"] = "NOPE-1"
+        outcome, record = self.receive(data)
+        self.assertEqual(outcome, "accepted")
+        self.assertEqual(record.state, "failed")
+        self.assertEqual(record.failure_reason, "mapping")
+        self.assertFalse(record.sale_order_id)
+        self.assertIn("CUST-404", record.error_message)
+        self.assertIn("NOPE-1 (Tomatoes)", record.error_message)
+        self.assertNotIn("COLA-24", record.error_message)
+        self.assertEqual(self.env["sale.order"].search_count([("apicbase_order_id", "=", record.id)]), 0)
+        activity = record.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.salesman)
+        self.assertIn("NOPE-1", activity.note)
+
+        # A second failing attempt updates the activity instead of piling up new ones.
+        record.action_retry()
+        self.assertEqual(record.attempt_count, 2)
+        self.assertEqual(len(record.activity_ids), 1)
+
+        self.customer.apicbase_customer_number = "CUST-404"
+        self.tomatoes.apicbase_article_number = "NOPE-1"
+        record.with_user(self.salesman).action_retry()
+        self.assertEqual(record.state, "done")
+        self.assertEqual(record.attempt_count, 3)
+        self.assertFalse(record.error_message)
+        self.assertFalse(record.activity_ids)
+        self.assertEqual(record.sale_order_id.partner_id, self.customer)
+        self.assertEqual(record.sale_order_id.order_line.product_id, self.tomatoes + self.cola)
+
+    def test_retry_server_action_processes_many(self):
+        records = self.env["apicbase.order"]
+        for index in (1, 2):
+            _outcome, record = self.receive(order_payload(id=f"apic-po-10{index}", supplier_customer_number="LATER"))
+            records |= record
+        self.assertEqual(set(records.mapped("state")), {"failed"})
+        self.customer.apicbase_customer_number = "LATER"
+        action = self.env.ref("apicbase_connector.action_apicbase_order_retry")
+        result = action.with_context(active_model="apicbase.order", active_ids=records.ids).run()
+        self.assertEqual(result["params"]["type"], "success")
+        self.assertEqual(set(records.mapped("state")), {"done"})
+        self.assertEqual(len(records.mapped("sale_order_id")), 2)
+
+    def test_retry_of_a_done_order_is_refused(self):
+        _outcome, record = self.receive()
+        with self.assertRaisesRegex(Exception, "can be retried"):
+            record.action_retry()
+        self.assertEqual(self.env["sale.order"].search_count([("apicbase_order_id", "=", record.id)]), 1)
+
+    def test_same_order_twice_gives_one_sale_order(self):
+        first_outcome, first = self.receive()
+        second_outcome, second = self.receive()
+        self.assertEqual((first_outcome, second_outcome), ("accepted", "duplicate"))
+        self.assertEqual(first, second)
+        self.assertEqual(self.env["sale.order"].search_count([("apicbase_id", "=", "apic-po-0001")]), 1)
+        self.assertEqual(self.env["apicbase.order"].search_count([("apicbase_id", "=", "apic-po-0001")]), 1)
+
+    def test_same_id_in_another_company_is_another_order(self):
+        other = self.env["res.company"].create({"name": "Other Supplier"})
+        from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
+        raw = self.encode(order_payload(supplier_customer_number="NOBODY"))
+        _outcome, record = self.env["apicbase.order"].sudo()._receive(other, raw, parse_order_json(raw))
+        self.assertEqual(record.company_id, other)
+        _outcome, mine = self.receive()
+        self.assertNotEqual(record, mine)
+
+    def test_refuse_policy(self):
+        self.company.apicbase_unmapped_policy = "refuse"
+        data = order_payload(supplier_customer_number="CUST-404")
+        outcome, record = self.receive(data)
+        self.assertEqual(outcome, "refused")
+        self.assertEqual(record.state, "refused")
+        self.assertIn("CUST-404", record.error_message)
+        self.assertFalse(record.activity_ids, "the restaurant was told; nobody needs to act")
+        # The same order sent again once the customer is known goes through.
+        self.customer.apicbase_customer_number = "CUST-404"
+        outcome, again = self.receive(data)
+        self.assertEqual((outcome, again), ("accepted", record))
+        self.assertEqual(record.state, "done")
+
+    def test_resolved_orders_are_accepted_under_refuse_policy(self):
+        self.company.apicbase_unmapped_policy = "refuse"
+        outcome, record = self.receive()
+        self.assertEqual((outcome, record.state), ("accepted", "done"))
+
+    def test_ambiguous_and_unsellable_mappings_are_explained(self):
+        self.env["res.partner"].create({"name": "Bistro Anna (old)", "apicbase_customer_number": "CUST-7"})
+        self.cola.sale_ok = False
+        _outcome, record = self.receive()
+        self.assertEqual(record.state, "failed")
+        self.assertIn("several contacts", record.error_message)
+        self.assertIn("Bistro Anna (old)", record.error_message)
+        self.assertIn("cannot be sold", record.error_message)
+
+    def test_explicit_article_number_wins_over_internal_reference(self):
+        # A product whose internal reference equals another product's Apicbase number is ignored.
+        self.env["product.product"].create({"name": "Old cola", "default_code": "COLA-24"})
+        _outcome, record = self.receive()
+        self.assertEqual(record.state, "done")
+        self.assertIn(self.cola, record.sale_order_id.order_line.product_id)
+
+    def test_article_number_set_on_the_product_form(self):
+        template = self.env["product.template"].create({
+            "name": "Basil pot", "apicbase_article_number": "BASIL-1", "list_price": 1.5})
+        self.assertEqual(template.product_variant_id.apicbase_article_number, "BASIL-1")
+        self.assertEqual(template.apicbase_article_number, "BASIL-1")
+        self.assertEqual(self.env["product.template"].search([("apicbase_article_number", "=", "BASIL-1")]),
+                         template)
+        data = order_payload()
+        data["packages"] = [{"stock_item": {"name": "Basil"}, "quantity_ordered": 4,
+                             "supplier_package": {"supplier_article_number": "BASIL-1",
+                                                  "theoretical_price_per_package": "1.50"}}]
+        _outcome, record = self.receive(data)
+        self.assertEqual(record.sale_order_id.order_line.product_id, template.product_variant_id)
+
+    def test_corrupt_stored_payload_fails_with_a_reason(self):
+        _outcome, record = self.receive(order_payload(supplier_customer_number="LATER"))
+        record.sudo().write({"raw_payload": "{\"id\": 1}"})
+        record.action_retry()
+        self.assertEqual((record.state, record.failure_reason), ("failed", "error"))
+        self.assertIn("not a valid Apicbase order", record.error_message)
+
+    def test_copying_a_sale_order_does_not_copy_the_apicbase_link(self):
+        _outcome, record = self.receive()
+        copy = record.sale_order_id.copy()
+        self.assertFalse(copy.apicbase_order_id)
+        self.assertFalse(copy.apicbase_remarks)
+        self.assertEqual(record.sale_order_ids, record.sale_order_id)

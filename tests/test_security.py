@@ -1,0 +1,85 @@
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+
+from .common import ApicbaseCase
+
+SECRET_FIELDS = ["apicbase_client_secret", "apicbase_webhook_secret", "apicbase_webhook_token",
+                 "apicbase_client_id", "apicbase_api_url", "apicbase_token_url"]
+
+
+@tagged("post_install", "-at_install")
+class TestSecurity(ApicbaseCase):
+
+    def test_salesman_cannot_read_or_write_secrets(self):
+        company = self.company.with_user(self.salesman)
+        for field in SECRET_FIELDS:
+            with self.subTest(field=field):
+                with self.assertRaises(AccessError):
+                    company.read([field])
+                with self.assertRaises(AccessError):
+                    company.write({field: "stolen"})
+        self.assertEqual(self.company.apicbase_client_secret, "test-client-secret-7f3a")
+        # Behaviour settings are not secret: order handlers may read them.
+        self.assertEqual(company.apicbase_price_source, "apicbase")
+
+    def test_salesman_cannot_open_settings(self):
+        with self.assertRaises(AccessError):
+            self.env["res.config.settings"].with_user(self.salesman).create({})
+
+    def test_admin_sets_secrets_through_settings(self):
+        admin = self.env.ref("base.user_admin")
+        settings = self.env["res.config.settings"].with_user(admin).create({
+            "apicbase_client_secret": "new-secret", "apicbase_webhook_secret": False})
+        settings.execute()
+        self.assertEqual(self.company.apicbase_client_secret, "new-secret")
+        self.assertEqual(self.company._apicbase_signing_secret(), "new-secret")
+        url = settings.apicbase_webhook_url
+        self.assertTrue(url.endswith("/apicbase/webhook/" + self.company.apicbase_webhook_token))
+
+    def test_regenerating_the_url_changes_the_token(self):
+        before = self.company.apicbase_webhook_token
+        settings = self.env["res.config.settings"].create({})
+        settings.action_apicbase_regenerate_webhook_url()
+        self.assertNotEqual(self.company.apicbase_webhook_token, before)
+        self.assertGreaterEqual(len(self.company.apicbase_webhook_token), 32)
+
+    def test_every_company_has_its_own_token(self):
+        other = self.env["res.company"].create({"name": "Second Supplier"})
+        tokens = self.env["res.company"].search([]).mapped("apicbase_webhook_token")
+        self.assertTrue(all(tokens))
+        self.assertEqual(len(tokens), len(set(tokens)))
+        self.assertEqual(self.env["res.company"]._apicbase_company_from_token(other.apicbase_webhook_token), other)
+        self.assertFalse(self.env["res.company"]._apicbase_company_from_token(""))
+
+    def test_salesman_reads_and_retries_but_cannot_create_or_delete_inbox_records(self):
+        _outcome, record = self.receive({**self._payload(), "supplier_customer_number": "LATER"})
+        as_salesman = record.with_user(self.salesman)
+        self.assertEqual(as_salesman.state, "failed")
+        self.customer.apicbase_customer_number = "LATER"
+        as_salesman.action_retry()
+        self.assertEqual(record.state, "done")
+        with self.assertRaises(AccessError):
+            self.env["apicbase.order"].with_user(self.salesman).create({"apicbase_id": "x"})
+        with self.assertRaises(AccessError):
+            as_salesman.unlink()
+
+    def test_portal_user_sees_no_inbox(self):
+        portal = self.env["res.users"].create({
+            "name": "Portal", "login": "apicbase_portal",
+            "groups_id": [(6, 0, [self.env.ref("base.group_portal").id])]})
+        self.receive()
+        with self.assertRaises(AccessError):
+            self.env["apicbase.order"].with_user(portal).search([])
+
+    def test_inbox_is_company_restricted(self):
+        other = self.env["res.company"].create({"name": "Other Supplier"})
+        from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
+        raw = self.encode(self._payload())
+        self.env["apicbase.order"].sudo()._receive(other, raw, parse_order_json(raw))
+        self.receive()
+        visible = self.env["apicbase.order"].with_user(self.salesman).search([("apicbase_id", "=", "apic-po-0001")])
+        self.assertEqual(visible.company_id, self.company)
+
+    def _payload(self):
+        from .common import order_payload
+        return order_payload()

@@ -1,0 +1,157 @@
+import json
+import logging
+
+from odoo.tests import HttpCase, tagged
+
+from .common import SECRET, WEBHOOK_SECRET, ApicbaseCase, order_payload, sign
+
+CONTROLLER_LOGGER = "odoo.addons.apicbase_connector.controllers.main"
+
+
+@tagged("post_install", "-at_install")
+class TestWebhook(HttpCase, ApicbaseCase):
+
+    def url(self, company=None):
+        return "/apicbase/webhook/" + (company or self.company).apicbase_webhook_token
+
+    def post(self, raw, signature=None, url=None, headers=None):
+        all_headers = {"Content-Type": "application/json"}
+        if signature is not False:
+            all_headers["X-APIC-WEBHOOK-SIGNATURE"] = signature or sign(raw)
+        all_headers.update(headers or {})
+        return self.url_open(url or self.url(), data=raw, headers=all_headers)
+
+    def counts(self):
+        return (self.env["apicbase.order"].search_count([]), self.env["sale.order"].search_count([]))
+
+    def test_signed_order_becomes_a_sale_order(self):
+        raw = self.encode(order_payload())
+        response = self.post(raw)
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(response.json(), {"status": "accepted", "id": "apic-po-0001", "state": "done"})
+        record = self.inbox()
+        self.assertEqual(record.raw_payload, raw.decode())
+        self.assertEqual(record.source, "webhook")
+        sale = record.sale_order_id
+        self.assertEqual(sale.partner_id, self.customer)
+        self.assertEqual(sale.order_line.sorted("sequence").mapped("price_unit"), [2.40, 18.50])
+        self.assertEqual(sale.order_line.sorted("sequence").mapped("product_uom_qty"), [3.0, 2.0])
+        self.assertEqual(sale.client_order_ref, "PO-2026-0042")
+        self.assertEqual(str(sale.commitment_date), "2026-11-22 05:00:00")
+
+    def test_signature_over_python_reserialisation_is_accepted(self):
+        raw = json.dumps(order_payload(), separators=(",", ":")).encode()
+        response = self.post(raw, signature=sign(json.dumps(json.loads(raw)).encode()))
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(self.inbox().state, "done")
+
+    def test_client_secret_signs_when_no_webhook_secret(self):
+        self.company.apicbase_webhook_secret = False
+        raw = self.encode(order_payload())
+        with self.assertLogs(CONTROLLER_LOGGER, logging.WARNING):
+            self.assertEqual(self.post(raw, signature=sign(raw, WEBHOOK_SECRET)).status_code, 403)
+        self.assertEqual(self.post(raw, signature=sign(raw, SECRET)).status_code, 200)
+
+    def test_bad_or_missing_signature_is_refused_and_nothing_stored(self):
+        before = self.counts()
+        raw = self.encode(order_payload())
+        with self.assertLogs(CONTROLLER_LOGGER, logging.WARNING) as logs:
+            bad = self.post(raw, signature=sign(raw, "wrong-secret"))
+            missing = self.post(raw, signature=False)
+            tampered = self.post(raw.replace(b"PO-2026-0042", b"PO-2026-9999"), signature=sign(raw))
+        for response in (bad, missing, tampered):
+            self.assertEqual(response.status_code, 403)
+            self.assertEqual(response.json(), {"error": "invalid signature"})
+        self.assertEqual(self.counts(), before)
+        output = "\n".join(logs.output)
+        self.assertIn("bad or missing signature", output)
+        for secret in (SECRET, WEBHOOK_SECRET, self.company.apicbase_webhook_token):
+            self.assertNotIn(secret, output)
+
+    def test_unconfigured_company_refuses(self):
+        self.company.write({"apicbase_webhook_secret": False, "apicbase_client_secret": False})
+        raw = self.encode(order_payload())
+        with self.assertLogs(CONTROLLER_LOGGER, logging.WARNING):
+            response = self.post(raw)
+        self.assertEqual(response.status_code, 403)
+        self.assertEqual(self.inbox(), self.env["apicbase.order"])
+
+    def test_malformed_json_is_refused(self):
+        before = self.counts()
+        raw = b'{"id": "apic-po-0001", "packages": ['
+        response = self.post(raw)
+        self.assertEqual(response.status_code, 400)
+        body = response.json()
+        self.assertEqual(body["error"], "invalid purchase order")
+        self.assertIn("not valid JSON", body["problems"][0]["error"])
+        self.assertEqual(self.counts(), before)
+
+    def test_invalid_order_is_refused_with_every_reason(self):
+        before = self.counts()
+        data = order_payload(status="CANCELLED", packages=[{"quantity_ordered": -1, "supplier_package": {}}])
+        response = self.post(self.encode(data))
+        self.assertEqual(response.status_code, 400)
+        fields = {problem["field"] for problem in response.json()["problems"]}
+        self.assertEqual(fields, {"status", "packages[0].quantity_ordered",
+                                  "packages[0].supplier_package.supplier_article_number"})
+        empty = self.post(self.encode(order_payload(packages=[])))
+        self.assertEqual(empty.status_code, 400)
+        self.assertEqual(empty.json()["problems"], [{"field": "packages",
+                                                     "error": "must contain at least one package"}])
+        self.assertEqual(self.counts(), before)
+
+    def test_oversized_body_is_refused(self):
+        before = self.counts()
+        data = order_payload(order_remarks="x" * (1024 * 1024))
+        response = self.post(self.encode(data))
+        self.assertEqual(response.status_code, 413)
+        self.assertEqual(self.counts(), before)
+
+    def test_unknown_url_and_wrong_method(self):
+        raw = self.encode(order_payload())
+        self.assertEqual(self.post(raw, url="/apicbase/webhook/not-a-token").status_code, 404)
+        self.assertEqual(self.url_open(self.url()).status_code, 405)
+        self.assertEqual(self.inbox(), self.env["apicbase.order"])
+
+    def test_unresolved_order_is_accepted_kept_and_retried(self):
+        data = order_payload()
+        data["packages"][1]["supplier_package"]["supplier_article_number"] = "COLA-NEW"
+        response = self.post(self.encode(data))
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json()["state"], "failed")
+        self.assertNotIn("error", response.json())
+        record = self.inbox()
+        self.assertIn("COLA-NEW", record.error_message)
+        self.assertFalse(record.sale_order_id)
+        self.cola.apicbase_article_number = "COLA-NEW"
+        record.action_retry()
+        self.assertEqual(record.state, "done")
+        self.assertEqual(record.sale_order_id.order_line.product_id, self.tomatoes + self.cola)
+
+    def test_same_order_twice_gives_one_sale_order(self):
+        raw = self.encode(order_payload())
+        first, second = self.post(raw), self.post(raw)
+        self.assertEqual((first.status_code, second.status_code), (200, 200))
+        self.assertEqual(second.json()["status"], "duplicate")
+        self.assertEqual(self.env["sale.order"].search_count([("apicbase_id", "=", "apic-po-0001")]), 1)
+
+    def test_refuse_policy_answers_422_with_the_reason(self):
+        self.company.apicbase_unmapped_policy = "refuse"
+        response = self.post(self.encode(order_payload(supplier_customer_number="CUST-404")))
+        self.assertEqual(response.status_code, 422)
+        self.assertEqual(response.json()["status"], "refused")
+        self.assertIn("CUST-404", response.json()["error"])
+        self.assertEqual(self.inbox().state, "refused")
+
+    def test_orders_reach_the_company_of_the_url(self):
+        other = self.env["res.company"].create({"name": "Other Supplier"})
+        other.sudo().apicbase_webhook_secret = "other-secret"
+        raw = self.encode(order_payload())
+        with self.assertLogs(CONTROLLER_LOGGER, logging.WARNING):
+            self.assertEqual(self.post(raw, url=self.url(other)).status_code, 403)
+        response = self.post(raw, url=self.url(other), signature=sign(raw, "other-secret"))
+        self.assertEqual(response.status_code, 200)
+        record = self.env["apicbase.order"].search([("company_id", "=", other.id)])
+        self.assertEqual(record.state, "done")  # the customer and products are shared
+        self.assertEqual(record.sale_order_id.company_id, other)
+        self.assertFalse(self.inbox())
