@@ -28,7 +28,8 @@ class ResCompany(models.Model):
     apicbase_webhook_token = fields.Char(
         string="Apicbase Webhook Token", groups="base.group_system", copy=False,
         default=lambda self: _new_webhook_token(),
-        help="Secret part of the webhook URL that tells which company an order is for.")
+        help="Part of the webhook URL that tells which company an order is for. It identifies, "
+             "it does not authenticate: every order must carry a valid signature.")
 
     # Order intake behaviour: readable by everyone who handles orders.
     apicbase_price_source = fields.Selection(

@@ -1,0 +1,98 @@
+"""Order intake against real odoo-bin servers: real commits, real concurrency."""
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from conftest import OdooServer, odoo_shell, order, psql, signed
+
+
+def fire_at_once(url, bodies):
+    """POSTs every (raw, headers) at the same instant from its own thread."""
+    barrier = threading.Barrier(len(bodies))
+
+    def post(item):
+        raw, headers = item
+        barrier.wait()
+        return requests.post(url, data=raw, headers=headers, timeout=120)
+
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        return list(pool.map(post, bodies))
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["threaded", "prefork"])
+def test_same_order_from_many_threads_gives_one_sale_order(live_db, workers):
+    db, token = live_db
+    apicbase_id = f"live-dup-{workers}"
+    with OdooServer(db, workers) as server:
+        url = f"{server.url}/apicbase/webhook/{token}"
+        responses = fire_at_once(url, [signed(order(apicbase_id))] * 8)
+        log = server.log()
+    codes = [response.status_code for response in responses]
+    assert codes == [200] * 8, (codes, [r.text for r in responses])
+    outcomes = sorted(response.json()["status"] for response in responses)
+    assert outcomes == ["accepted"] + ["duplicate"] * 7
+    assert psql(db, f"select count(*) from apicbase_order where apicbase_id = '{apicbase_id}'") == "1"
+    assert psql(db, "select count(*) from sale_order so join apicbase_order ao on so.apicbase_order_id = ao.id "
+                    f"where ao.apicbase_id = '{apicbase_id}'") == "1"
+    assert psql(db, "select count(*) from sale_order_line sol join sale_order so on sol.order_id = so.id "
+                    "join apicbase_order ao on so.apicbase_order_id = ao.id "
+                    f"where ao.apicbase_id = '{apicbase_id}'") == "2"
+    assert " 500 " not in log and "Traceback" not in log
+
+
+def test_different_orders_at_once_each_get_their_sale_order(live_db):
+    db, token = live_db
+    ids = [f"live-many-{index}" for index in range(6)]
+    with OdooServer(db, 2) as server:
+        responses = fire_at_once(f"{server.url}/apicbase/webhook/{token}", [signed(order(i)) for i in ids])
+    assert [r.status_code for r in responses] == [200] * 6
+    assert {r.json()["status"] for r in responses} == {"accepted"}
+    id_list = ", ".join(f"'{i}'" for i in ids)
+    assert psql(db, f"select count(distinct so.id) from sale_order so join apicbase_order ao "
+                    f"on so.apicbase_order_id = ao.id where ao.apicbase_id in ({id_list})") == "6"
+
+
+def test_stored_order_survives_and_bad_requests_store_nothing(live_db):
+    db, token = live_db
+    with OdooServer(db, 0) as server:
+        url = f"{server.url}/apicbase/webhook/{token}"
+        raw, headers = signed(order("live-unmapped", customer="NOBODY"))
+        unmapped = requests.post(url, data=raw, headers=headers, timeout=60)
+        bad_sig = requests.post(url, data=raw, headers={**headers, "X-APIC-WEBHOOK-SIGNATURE": "0" * 64},
+                                timeout=60)
+        garbage = requests.post(url, data=b"\x00\xff{", headers=signed({})[1], timeout=60)
+    assert unmapped.status_code == 200 and unmapped.json()["state"] == "failed"
+    assert bad_sig.status_code == 403 and garbage.status_code in (400, 403)
+    # Committed by the server process: visible from another connection.
+    assert psql(db, "select state from apicbase_order where apicbase_id = 'live-unmapped'") == "failed"
+    assert psql(db, "select count(*) from apicbase_order where raw_payload like '%\\\\u0000%'") == "0"
+
+
+def test_uninstall_leaves_no_broken_views(live_db):
+    db, _token = live_db
+    copy = db + "_uninstall"
+    import subprocess
+    subprocess.run(["createdb", "-T", db, copy], check=True)
+    try:
+        odoo_shell(copy, """
+module = env["ir.module.module"].search([("name", "=", "apicbase_connector")])
+module.button_immediate_uninstall()
+env.cr.commit()
+""")
+        out = odoo_shell(copy, """
+checked = 0
+for model, types in [("sale.order", ["form", "list", "search"]), ("res.partner", ["form", "search"]),
+                     ("product.template", ["form"]), ("product.product", ["form"]),
+                     ("res.config.settings", ["form"])]:
+    env[model].get_views([(False, view_type) for view_type in types])
+    checked += 1
+views = env["ir.ui.view"].search([("arch_db", "ilike", "apicbase")])
+left = env["ir.model.data"].search_count([("module", "=", "apicbase_connector")])
+print("CHECKED=%s VIEWS=%s DATA=%s STATE=%s" % (checked, len(views), left,
+      env["ir.module.module"].search([("name", "=", "apicbase_connector")]).state))
+""")
+        assert "CHECKED=5 VIEWS=0 DATA=0 STATE=uninstalled" in out, out
+    finally:
+        subprocess.run(["dropdb", "--if-exists", copy], check=False)
