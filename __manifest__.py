@@ -1,6 +1,6 @@
 {
     "name": "Apicbase Connector",
-    "summary": "Receive Apicbase purchase orders as sale orders, signed and never lost",
+    "summary": "Publish your catalogue to Apicbase and receive its purchase orders as sale orders",
     "version": "18.0.1.0.0",
     "category": "Sales/Sales",
     "author": "Apicbase connector team",
@@ -11,8 +11,13 @@
     "data": [
         "security/apicbase_security.xml",
         "security/ir.model.access.csv",
-        "data/apicbase_order_data.xml",
         "views/apicbase_order_views.xml",
+        "views/apicbase_assortment_views.xml",
+        "views/apicbase_sync_event_views.xml",
+        "views/apicbase_customer_views.xml",
+        "views/apicbase_package_views.xml",
+        "data/apicbase_order_data.xml",
+        "data/apicbase_cron.xml",
         "views/sale_order_views.xml",
         "views/res_partner_views.xml",
         "views/product_views.xml",

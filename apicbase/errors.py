@@ -22,3 +22,7 @@ class PayloadError(ApicbaseError):
 
     def as_list(self):
         return [{"field": path, "error": message} for path, message in self.problems]
+
+
+class ContentError(PayloadError):
+    """A package content is not valid for Apicbase."""

@@ -4,5 +4,9 @@ from . import res_partner
 from . import product_template
 from . import product_product
 from . import apicbase_order
+from . import apicbase_sync_event
+from . import apicbase_assortment
+from . import apicbase_customer
+from . import apicbase_package
 from . import sale_order
 from . import sale_order_line

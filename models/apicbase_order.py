@@ -226,6 +226,9 @@ class ApicbaseOrder(models.Model):
         return sale
 
     def _resolve_partner(self, number):
+        bound = self.env["apicbase.customer"]._partner_for(self.company_id, number)
+        if bound:
+            return bound, []
         partners = self.env["res.partner"].search([
             ("apicbase_customer_number", "=", number),
             ("company_id", "in", [False, self.company_id.id]),
@@ -240,34 +243,22 @@ class ApicbaseOrder(models.Model):
 
     def _resolve_products(self, order):
         """Maps article numbers to products: explicit Apicbase number first, then internal reference."""
-        numbers = list(order.article_numbers)
-        candidates = self.env["product.product"].search([
-            ("company_id", "in", [False, self.company_id.id]),
-            "|", ("apicbase_article_number", "in", numbers),
-            "&", ("apicbase_article_number", "=", False), ("default_code", "in", numbers),
-        ])
-        explicit, by_reference = {}, {}
-        for product in candidates:
-            if product.apicbase_article_number:
-                explicit.setdefault(product.apicbase_article_number, []).append(product)
-            else:
-                by_reference.setdefault(product.default_code, []).append(product)
+        found_by_number = self.env["product.product"]._apicbase_find(order.article_numbers, self.company_id)
         names = {line.article_number: line.stock_item_name for line in order.lines}
         products, problems = {}, []
-        for number in numbers:
-            found = explicit.get(number) or by_reference.get(number) or []
+        for number, found in found_by_number.items():
             label = f"{number} ({names[number]})" if names.get(number) else number
             if not found:
                 problems.append(_("Article %s: no product has this Apicbase article number or "
                                   "internal reference.", label))
             elif len(found) > 1:
                 problems.append(_("Article %(label)s: several products match (%(names)s).",
-                                  label=label, names=", ".join(p.display_name for p in found)))
-            elif not found[0].sale_ok:
+                                  label=label, names=", ".join(found.mapped("display_name"))))
+            elif not found.sale_ok:
                 problems.append(_("Article %(label)s: product %(name)s cannot be sold.",
-                                  label=label, name=found[0].display_name))
+                                  label=label, name=found.display_name))
             else:
-                products[number] = found[0]
+                products[number] = found
         return products, problems
 
     def _prepare_sale_order_vals(self, order, partner, products):

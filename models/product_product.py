@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ProductProduct(models.Model):
@@ -8,3 +8,32 @@ class ProductProduct(models.Model):
         string="Apicbase Article Number", index="btree_not_null", copy=False,
         help="The supplier article number Apicbase sends for this product. "
              "Empty: the internal reference is used.")
+    apicbase_event_ids = fields.One2many("apicbase.sync.event", "product_id", string="Apicbase Sync Events")
+
+    def _apicbase_third_party_id(self):
+        """The id this variant has in Apicbase (``third_party_id`` / ``supplier_article_number``)."""
+        self.ensure_one()
+        return self.apicbase_article_number or self.default_code or False
+
+    @api.model
+    def _apicbase_find(self, numbers, company):
+        """Products per article number, in one query: explicit Apicbase number first, then internal reference.
+
+        Returns ``{number: products}`` where products may hold 0, 1 or several variants.
+        """
+        numbers = [number for number in dict.fromkeys(numbers) if number]
+        if not numbers:
+            return {}
+        candidates = self.with_context(active_test=True).search([
+            ("company_id", "in", [False, company.id]),
+            "|", ("apicbase_article_number", "in", numbers),
+            "&", ("apicbase_article_number", "=", False), ("default_code", "in", numbers),
+        ])
+        explicit, by_reference = {}, {}
+        for product in candidates:
+            if product.apicbase_article_number:
+                explicit.setdefault(product.apicbase_article_number, []).append(product.id)
+            else:
+                by_reference.setdefault(product.default_code, []).append(product.id)
+        return {number: self.browse(explicit.get(number) or by_reference.get(number) or [])
+                for number in numbers}

@@ -1,6 +1,9 @@
 import secrets
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..apicbase.client import ApicbaseClient
 
 DEFAULT_API_URL = "https://api.apicbase.com/api/v2/integrations/suppliers/"
 DEFAULT_TOKEN_URL = "https://api.apicbase.com/oauth/token/"
@@ -53,10 +56,32 @@ class ResCompany(models.Model):
         help="Receives the activities of orders that need a person. Defaults to the company's "
              "first sales team leader.")
 
+    apicbase_last_publish_at = fields.Datetime(string="Last Apicbase Publish", readonly=True)
+    apicbase_last_events_poll_at = fields.Datetime(string="Last Apicbase Events Poll", readonly=True)
+    apicbase_last_event_at = fields.Datetime(
+        string="Newest Apicbase Event", readonly=True,
+        help="created_at of the newest event read: the next poll asks for events from there on.")
+    apicbase_last_catalogue_pull_at = fields.Datetime(string="Last Customers and Packages Pull", readonly=True)
+
     _sql_constraints = [
         ("apicbase_webhook_token_unique", "unique(apicbase_webhook_token)",
          "Each company needs its own Apicbase webhook token."),
     ]
+
+    def _apicbase_client(self):
+        """An API client for this company; UserError when the connection is not configured."""
+        self.ensure_one()
+        company = self.sudo()
+        if not (company.apicbase_client_id and company.apicbase_client_secret):
+            raise UserError(_("Set the Apicbase client id and client secret of %s in Settings → Sales → "
+                              "Apicbase first.", self.name))
+        return ApicbaseClient(company.apicbase_api_url or DEFAULT_API_URL,
+                              company.apicbase_token_url or DEFAULT_TOKEN_URL,
+                              company.apicbase_client_id, company.apicbase_client_secret)
+
+    @api.model
+    def _apicbase_connected_companies(self):
+        return self.sudo().search([("apicbase_client_id", "!=", False), ("apicbase_client_secret", "!=", False)])
 
     def _apicbase_reset_webhook_token(self):
         for company in self:

@@ -1,4 +1,11 @@
-from odoo import fields, models
+from odoo import _, fields, models
+
+from ..apicbase.errors import ApicbaseError
+
+
+def _notification(title, message, kind):
+    return {"type": "ir.actions.client", "tag": "display_notification",
+            "params": {"title": title, "message": message, "type": kind, "sticky": kind == "danger"}}
 
 
 class ResConfigSettings(models.TransientModel):
@@ -16,10 +23,24 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.apicbase_unmapped_policy", readonly=False)
     apicbase_user_id = fields.Many2one(related="company_id.apicbase_user_id", readonly=False)
     apicbase_webhook_url = fields.Char(compute="_compute_apicbase_webhook_url")
+    apicbase_last_publish_at = fields.Datetime(related="company_id.apicbase_last_publish_at")
+    apicbase_last_events_poll_at = fields.Datetime(related="company_id.apicbase_last_events_poll_at")
+    apicbase_last_catalogue_pull_at = fields.Datetime(related="company_id.apicbase_last_catalogue_pull_at")
 
     def _compute_apicbase_webhook_url(self):
         for settings in self:
             settings.apicbase_webhook_url = settings.company_id._apicbase_webhook_url()
+
+    def action_apicbase_test_connection(self):
+        """Saves the settings, then asks Apicbase for a token and one page of customers."""
+        self.ensure_one()
+        self.execute()
+        try:
+            count = self.company_id._apicbase_client().test_connection()
+        except ApicbaseError as exc:
+            return _notification(_("Apicbase connection failed"), str(exc), "danger")
+        return _notification(_("Apicbase connection works"),
+                             _("Apicbase lists %s customer(s) for this supplier.", count), "success")
 
     def action_apicbase_regenerate_webhook_url(self):
         self.company_id._apicbase_reset_webhook_token()

@@ -1,4 +1,6 @@
 import copy
+import os
+import sys
 import hashlib
 import hmac
 import json
@@ -100,3 +102,28 @@ class ApicbaseCase(TransactionCase):
         from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
         raw = self.encode(data or ORDER)
         return self.env["apicbase.order"].sudo()._receive(self.company, raw, parse_order_json(raw), source)
+
+
+def load_simulator():
+    """Imports the Apicbase simulator from tools/ (tests only; the addon never imports it)."""
+    tools = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools")
+    if tools not in sys.path:
+        sys.path.insert(0, tools)
+    import apicbase_simulator
+    return apicbase_simulator
+
+
+class SimulatorMixin:
+    """Starts a local Apicbase for the class and points the company at it."""
+
+    @classmethod
+    def start_simulator(cls, company, **options):
+        options = {"processing_delay": 0.01, "rate_limit": None, **options}
+        cls.sim = load_simulator().Simulator(**options).start()
+        cls.addClassCleanup(cls.sim.stop)
+        company.sudo().write({
+            "apicbase_api_url": cls.sim.api_url,
+            "apicbase_token_url": cls.sim.token_url,
+            "apicbase_client_id": cls.sim.client_id,
+            "apicbase_client_secret": cls.sim.client_secret,
+        })

@@ -9,3 +9,8 @@ import sys
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+
+# The Apicbase simulator (tools/apicbase_simulator.py) is importable as ``apicbase_simulator``.
+TOOLS = os.path.join(ROOT, "tools")
+if TOOLS not in sys.path:
+    sys.path.append(TOOLS)

@@ -1,0 +1,164 @@
+"""Builds Apicbase assortment files (one JSON object per sold package) from plain data.
+
+Each article is checked against the rules Apicbase documents for assortment
+files; an article that breaks one is left out of the file and its problems are
+returned, so one bad product never blocks a whole catalogue.
+"""
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+from . import content as content_lib
+from .errors import ContentError
+
+PRICE_STEP = Decimal("0.001")  # Apicbase takes prices with up to 3 decimals
+LIMITS = {"third_party_id": 50, "shared_id": 50, "name": 300, "brand": 150, "package_type": 50}
+
+
+@dataclass(frozen=True)
+class Article:
+    """What Odoo knows of one package it sells (a product variant, priced for one assortment)."""
+    third_party_id: str
+    name: str
+    price: Decimal | None
+    content_label: str | None
+    shared_id: str | None = None
+    brand: str | None = None
+    description: str | None = None
+    package_type: str | None = None
+    price_type_code: int = 0
+    price_unit: str | None = None
+    orderable: bool = True
+    lead_time_days: int | None = None
+    weighted: bool = False
+    gtin: str | None = None
+    order_multiplier: int | None = None
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+def format_lead_time(days):
+    """Apicbase's duration format ``[DD] [HH:[MM:]]ss``: whole days only."""
+    return f"{int(days)} 00:00:00"
+
+
+@lru_cache(maxsize=4096)
+def _description_for(label, gtin, unit_map_key):
+    """Parses a content label once per (label, GTIN, unit map); catalogues repeat them a lot."""
+    unit_map = dict(unit_map_key) if unit_map_key else None
+    parsed = content_lib.parse_label(label)
+    if gtin:
+        parsed = _with_outer_gtin(parsed, gtin)
+    return content_lib.to_description(parsed, unit_map=unit_map)
+
+
+def _with_outer_gtin(parsed, gtin):
+    if parsed.levels:
+        outer = content_lib.Level(parsed.levels[0].quantity, gtin)
+        return content_lib.Content(levels=(outer,) + parsed.levels[1:], quantity=parsed.quantity,
+                                   unit=parsed.unit, gtin=parsed.gtin)
+    return content_lib.Content(levels=(), quantity=parsed.quantity, unit=parsed.unit, gtin=gtin)
+
+
+def _unit_map_key(unit_map):
+    return tuple(sorted(unit_map.items())) if unit_map else None
+
+
+def _text_problems(article):
+    problems = []
+    for name, limit in LIMITS.items():
+        value = getattr(article, name)
+        if value and len(value) > limit:
+            problems.append((name, f"is {len(value)} characters long, Apicbase takes at most {limit}"))
+    if not article.third_party_id:
+        problems.append(("third_party_id", "is required (set an internal reference)"))
+    if not article.name:
+        problems.append(("name", "is required"))
+    return problems
+
+
+def _price_problems(article):
+    if article.price is None:
+        return [("price", "is missing (no price in the assortment's pricelist)")]
+    if article.price < 0:
+        return [("price", f"must not be negative, got {article.price}")]
+    if article.price_type_code == 1:
+        if not article.price_unit:
+            return [("price_unit", "is required when the price is per unit")]
+        if article.price_unit not in content_lib.APICBASE_UNITS:
+            return [("price_unit", f"{article.price_unit!r} is not a unit Apicbase accepts")]
+    return []
+
+
+def build_package(article, unit_map=None):
+    """The assortment-file object of ``article``; raises ContentError listing every problem."""
+    problems = _text_problems(article) + _price_problems(article)
+    description = None
+    if not article.content_label:
+        problems.append(("package_description", "no content is set (e.g. 4 x 6 x 33 cl)"))
+    else:
+        try:
+            description = _description_for(article.content_label, article.gtin or None, _unit_map_key(unit_map))
+        except ContentError as exc:
+            problems.extend(exc.problems)
+    if article.order_multiplier is not None and article.order_multiplier < 1:
+        problems.append(("order_multiplier", "must be a positive whole number"))
+    if problems:
+        raise ContentError(problems)
+    return _package_dict(article, description)
+
+
+def _package_dict(article, description):
+    package = {
+        "third_party_id": article.third_party_id,
+        "name": article.name,
+        "price": article.price.quantize(PRICE_STEP, rounding=ROUND_HALF_UP),
+        "price_type_code": article.price_type_code,
+        "orderable": bool(article.orderable),
+        "weighted": bool(article.weighted),
+        "package_description": description,
+    }
+    optional = {
+        "shared_id": article.shared_id, "brand": article.brand, "description": article.description,
+        "package_type": article.package_type, "gtin": article.gtin,
+        "price_unit": article.price_unit if article.price_type_code == 1 else None,
+        "lead_time": format_lead_time(article.lead_time_days) if article.lead_time_days else None,
+        "order_multiplier": article.order_multiplier,
+    }
+    package.update({key: value for key, value in optional.items() if value not in (None, "")})
+    return package
+
+
+def build_assortment(articles, unit_map=None):
+    """Returns ``(packages, rejected)``; rejected maps third_party_id (or name) to its problems."""
+    packages, rejected, seen = [], {}, set()
+    for article in articles:
+        key = article.third_party_id or article.name
+        if article.third_party_id and article.third_party_id in seen:
+            rejected[key] = [("third_party_id", f"{article.third_party_id} is used by another product too")]
+            continue
+        try:
+            packages.append(build_package(article, unit_map))
+            seen.add(article.third_party_id)
+        except ContentError as exc:
+            rejected[key] = exc.problems
+    return packages, rejected
+
+
+def dumps(packages):
+    """The file's bytes: UTF-8 JSON, decimals as exact JSON numbers."""
+    return json.dumps(packages, default=_json_default, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def file_hash(packages):
+    """Fingerprint of an assortment: republish only when it changes."""
+    return hashlib.sha256(dumps(packages)).hexdigest()
+
+
+def _json_default(value):
+    # A JSON number, not a string. Prices have <= 3 and quantities <= 6 decimals, well
+    # inside float's 15 significant digits, so the shortest float repr is the decimal itself.
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -1,0 +1,324 @@
+"""A small client for Apicbase's Generic Suppliers REST API (plain ``requests``).
+
+What it takes care of, so callers don't:
+- the OAuth2 client-credentials token: cached until shortly before it expires,
+  asked again once when a call answers 401;
+- pacing under Apicbase's 100 requests per minute, and honouring 429 /
+  ``Retry-After`` anyway;
+- retries with exponential backoff and jitter on connection errors, timeouts,
+  429, 5xx and unreadable answers, bounded in attempts and in total time; no
+  retry on other 4xx;
+- pagination whether ``next`` is an absolute URL or a page number.
+
+Errors carry the HTTP status and Apicbase's message, never a secret or token.
+"""
+import collections
+import json
+import random
+import time
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from urllib.parse import quote, urljoin, urlsplit
+
+import requests
+
+from .errors import ApicbaseError
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+PAGE_SIZE = 200  # the documented maximum "in most cases"
+
+
+class ApiError(ApicbaseError):
+    """Apicbase answered with an error, or could not be reached in time."""
+
+    def __init__(self, message, status=None, path=None):
+        self.status = status
+        self.path = path
+        super().__init__(message)
+
+
+class AuthenticationError(ApiError):
+    """The credentials were refused (token endpoint) or a fresh token was refused."""
+
+
+class MalformedResponseError(ApiError):
+    """Apicbase answered 2xx with something that is not the documented JSON."""
+
+
+class TransientError(ApiError):
+    """Retries did not help: Apicbase was unreachable, slow, throttling or failing."""
+
+
+class _Retry(Exception):
+    """Internal: this attempt may be retried after ``delay`` seconds (None: backoff)."""
+
+    def __init__(self, error, delay=None):
+        super().__init__(str(error))
+        self.error = error
+        self.delay = delay
+
+
+def _message_of(response):
+    """Apicbase's own words from an error answer, whatever its format."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = (response.text or "").strip()
+        return text[:300] if text and not text.startswith("<") else (response.reason or "")
+    if isinstance(body, dict):
+        for key in ("detail", "error_description", "error", "message"):
+            if isinstance(body.get(key), str):
+                return body[key]
+        return "; ".join(f"{key}: {value}" for key, value in body.items())[:300]
+    return str(body)[:300]
+
+
+def _retry_after_seconds(response):
+    value = (response.headers.get("Retry-After") or "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _decimal_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def purchase_orders_patch_body(ids, fetched=False, viewed=False):
+    """The body of the fetched/viewed PATCH; its real shape is not documented, so it lives here only."""
+    body = {"ids": list(ids)}
+    if fetched:
+        body["fetched"] = True
+    if viewed:
+        body["viewed"] = True
+    return body
+
+
+class ApicbaseClient:
+    def __init__(self, api_url, token_url, client_id, client_secret, *, timeout=(5, 30),
+                 max_attempts=5, max_total_seconds=120.0, backoff_base=0.5, backoff_max=30.0,
+                 requests_per_minute=90, token_encoding="form", session=None,
+                 sleep=time.sleep, clock=time.monotonic, jitter=random.random):
+        if not (api_url and token_url and client_id and client_secret):
+            raise ApiError("Apicbase API URL, token URL, client id and client secret are all required.")
+        self.api_url = api_url.rstrip("/") + "/"
+        self.token_url = token_url
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.max_total_seconds = max_total_seconds
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.requests_per_minute = requests_per_minute
+        self.token_encoding = token_encoding
+        self.session = session or requests.Session()
+        self._sleep, self._clock, self._jitter = sleep, clock, jitter
+        self._token = None
+        self._token_expires_at = 0.0
+        self._sent = collections.deque()
+        self.request_count = 0
+
+    def __repr__(self):
+        return f"<ApicbaseClient {self.api_url} client_id={self._client_id!r}>"
+
+    # -- token -------------------------------------------------------------
+
+    def _fetch_token(self):
+        fields = {"grant_type": "client_credentials", "client_id": self._client_id,
+                  "client_secret": self._client_secret, "scope": "supplier"}
+        body = {"json": fields} if self.token_encoding == "json" else {"data": fields}
+        response = self._send("POST", self.token_url, authenticated=False, **body)
+        if response.status_code in (400, 401, 403):
+            raise AuthenticationError(
+                f"Apicbase refused the client credentials ({response.status_code}): {_message_of(response)}",
+                status=response.status_code, path=urlsplit(self.token_url).path)
+        data = self._json(response, self.token_url)
+        token = data.get("access_token") if isinstance(data, dict) else None
+        if not token:
+            raise ApiError("Apicbase's token answer has no access_token.", status=response.status_code)
+        expires_in = float(data.get("expires_in") or 3600)
+        # Renew a little early: a token that expires mid-sync costs a 401 round trip.
+        margin = min(300.0, expires_in * 0.1)
+        self._token = token
+        self._token_expires_at = self._clock() + expires_in - margin
+        return token
+
+    def _valid_token(self):
+        if not self._token or self._clock() >= self._token_expires_at:
+            return self._fetch_token()
+        return self._token
+
+    def token(self):
+        """A valid access token (fetched or cached)."""
+        return self._valid_token()
+
+    # -- transport ---------------------------------------------------------
+
+    def _pace(self):
+        if not self.requests_per_minute:
+            return
+        now = self._clock()
+        while self._sent and now - self._sent[0] >= 60.0:
+            self._sent.popleft()
+        if len(self._sent) >= self.requests_per_minute:
+            self._sleep(60.0 - (now - self._sent[0]) + 0.01)
+            self._sent.popleft()
+        self._sent.append(self._clock())
+
+    def _send(self, method, url, authenticated=True, **kwargs):
+        """One attempt loop: retries transient failures within the attempt and time budget."""
+        deadline = self._clock() + self.max_total_seconds
+        path = urlsplit(url).path
+        last_error = None
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return self._attempt(method, url, authenticated, path, **kwargs)
+            except _Retry as retry:
+                last_error = retry.error
+                delay = retry.delay if retry.delay is not None else self._backoff(attempt)
+                if attempt == self.max_attempts or self._clock() + delay > deadline:
+                    break
+                self._sleep(delay)
+        raise TransientError(
+            f"Apicbase did not answer {method} {path} after {attempt} attempt(s): {last_error}",
+            status=getattr(last_error, "status", None), path=path)
+
+    def _attempt(self, method, url, authenticated, path, headers=None, **kwargs):
+        response = self._call(method, url, authenticated, path, headers, kwargs)
+        if authenticated and response.status_code == 401:
+            # Expired or revoked token: ask for a new one, once.
+            self._token = None
+            response = self._call(method, url, authenticated, path, headers, kwargs)
+        if response.status_code in RETRY_STATUSES:
+            error = ApiError(f"{response.status_code} {_message_of(response)}", response.status_code, path)
+            delay = _retry_after_seconds(response) if response.status_code == 429 else None
+            raise _Retry(error, delay)
+        return response
+
+    def _call(self, method, url, authenticated, path, headers, kwargs):
+        headers = {"Accept": "application/json", **(headers or {})}
+        if authenticated:
+            headers["Authorization"] = f"Bearer {self._valid_token()}"
+        self._pace()
+        self.request_count += 1
+        try:
+            return self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+        except requests.Timeout:
+            raise _Retry(ApiError("timed out", path=path)) from None
+        except requests.ConnectionError:
+            raise _Retry(ApiError("connection failed", path=path)) from None
+
+    def _backoff(self, attempt):
+        ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
+        return ceiling / 2 + self._jitter() * ceiling / 2
+
+    @staticmethod
+    def _json(response, url):
+        try:
+            return response.json(parse_float=Decimal)
+        except ValueError:
+            raise MalformedResponseError(
+                f"Apicbase answered {urlsplit(url).path} with something that is not JSON.",
+                status=response.status_code, path=urlsplit(url).path) from None
+
+    def request(self, method, path_or_url, *, params=None, json_body=None, **kwargs):
+        """Sends one API call and returns its decoded JSON (None for an empty answer)."""
+        url = urljoin(self.api_url, path_or_url)
+        if json_body is not None:
+            kwargs["data"] = json.dumps(json_body, default=_decimal_default)
+            kwargs["headers"] = {"Content-Type": "application/json"}
+        response = self._send(method, url, params=params, **kwargs)
+        if response.status_code == 401:
+            raise AuthenticationError(f"Apicbase refused a fresh token: {_message_of(response)}",
+                                      status=401, path=urlsplit(url).path)
+        if response.status_code >= 400:
+            raise ApiError(f"Apicbase answered {response.status_code} on {urlsplit(url).path}: "
+                           f"{_message_of(response)}", status=response.status_code, path=urlsplit(url).path)
+        if not response.content:
+            return None
+        return self._json(response, url)
+
+    # -- pagination --------------------------------------------------------
+
+    def paginate(self, path, params=None, page_size=PAGE_SIZE):
+        """Yields every item of a paginated list, following ``next`` as a URL or a page number."""
+        params = {**(params or {}), "page_size": page_size}
+        url = path
+        while True:
+            page = self._page(url, params)
+            yield from page["results"]
+            following = page.get("next")
+            if following in (None, ""):
+                return
+            if isinstance(following, int) or (isinstance(following, str) and following.isdigit()):
+                params = {**params, "page": int(following)}
+            else:
+                url, params = following, None  # a full URL already carries the query
+
+    def _page(self, url, params):
+        path = urlsplit(urljoin(self.api_url, url)).path
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                page = self.request("GET", url, params=params)
+            except MalformedResponseError:
+                page = None
+            if isinstance(page, dict) and isinstance(page.get("results"), list):
+                return page
+            if attempt < self.max_attempts:
+                self._sleep(self._backoff(attempt))  # a proxy's error page in a 200 is transient
+        raise MalformedResponseError(
+            f"Apicbase answered {path} with a page that has no result list, {self.max_attempts} times.",
+            path=path)
+
+    # -- calls -------------------------------------------------------------
+
+    def post_assortment_file(self, customer_number, content, filename="assortment.json"):
+        """Uploads an assortment file; ``content`` is the file's bytes (see assortment.dumps)."""
+        return self.request("POST", "files/", data={"customer_number": customer_number},
+                            files={"file": (filename, content, "application/json")})
+
+    def iter_files(self, **filters):
+        return self.paginate("files/", filters)
+
+    def iter_events(self, **filters):
+        """Filters: third_party_id, customer_number, message, event_type, created_at__gte/__lte."""
+        return self.paginate("events/", filters)
+
+    def iter_customers(self):
+        return self.paginate("customers/")
+
+    def iter_packages(self, customer_number, **filters):
+        """Filters: supplier_outlet_id, shared_id, article_name, package_gtin, package_is_orderable."""
+        return self.paginate(f"customers/{_segment(customer_number)}/packages", filters)
+
+    def get_package(self, customer_number, third_party_id):
+        return self.request("GET", f"customers/{_segment(customer_number)}/packages/{_segment(third_party_id)}/")
+
+    def iter_purchase_orders(self, **filters):
+        """Filters as documented: status, status__in, ordered_on__gt, delivery_closed, ..."""
+        return self.paginate("purchase_orders/", filters)
+
+    def mark_purchase_orders(self, ids, fetched=False, viewed=False):
+        return self.request("PATCH", "purchase_orders/",
+                            json_body=purchase_orders_patch_body(ids, fetched=fetched, viewed=viewed))
+
+    def test_connection(self):
+        """Gets a token and reads one page of customers; returns the customer count."""
+        self._fetch_token()
+        page = self._page("customers/", {"page_size": 1})
+        return page.get("count", len(page["results"]))
+
+
+def _segment(value):
+    return quote(str(value), safe="")

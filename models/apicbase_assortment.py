@@ -1,0 +1,264 @@
+import logging
+from decimal import Decimal
+
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools.safe_eval import safe_eval
+
+from ..apicbase import assortment as assortment_lib
+from ..apicbase.errors import ApicbaseError, ContentError
+from .product_template import SYNC_STATES
+
+_logger = logging.getLogger(__name__)
+
+# Fields read for every product of an assortment, in one batch.
+PRODUCT_FIELDS = [
+    "apicbase_article_number", "default_code", "name", "barcode", "description_sale", "apicbase_lead_time",
+    "product_tmpl_id", "apicbase_content", "apicbase_brand", "apicbase_package_type",
+    "apicbase_price_type", "apicbase_price_unit", "apicbase_weighted", "apicbase_orderable",
+    "apicbase_order_multiplier",
+]
+
+
+class ApicbaseAssortment(models.Model):
+    """One assortment file: the products (and prices) a customer number sees in Apicbase."""
+
+    _name = "apicbase.assortment"
+    _description = "Apicbase Assortment"
+    _inherit = ["mail.thread"]
+    _order = "name"
+
+    name = fields.Char(required=True, tracking=True)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    customer_number = fields.Char(
+        required=True, tracking=True,
+        help="The customer number the file is sent for: one customer's own number, or the number of "
+             "the shared assortment all mutual customers use.")
+    partner_ids = fields.Many2many("res.partner", string="Customers Served",
+                                   help="The restaurants this assortment is for (information and drift report).")
+    selection_mode = fields.Selection(
+        [("domain", "Products matching a filter"), ("products", "A list of products")],
+        default="domain", required=True, string="Products")
+    product_domain = fields.Char(string="Product Filter", default="[('sale_ok', '=', True)]")
+    product_ids = fields.Many2many("product.product", string="Product List")
+    pricelist_id = fields.Many2one(
+        "product.pricelist", string="Pricelist", required=True, check_company=True,
+        help="Prices the assortment: a customer-specific pricelist gives customer-specific prices.")
+    auto_publish = fields.Boolean(
+        string="Republish Automatically", default=True,
+        help="A scheduled action publishes the assortment again whenever its products or prices change.")
+    last_published_at = fields.Datetime(readonly=True)
+    last_published_hash = fields.Char(readonly=True, copy=False)
+    last_file_reference = fields.Char(string="Apicbase File", readonly=True, copy=False)
+    last_package_count = fields.Integer(string="Packages Sent", readonly=True)
+    last_rejected_count = fields.Integer(string="Products Left Out", readonly=True)
+    sync_state = fields.Selection(
+        [("never", "Never published"), ("pending", "Waiting for Apicbase")] + SYNC_STATES[1:],
+        default="never", readonly=True, tracking=True)
+    validation_report = fields.Html(readonly=True, sanitize=True)
+    validation_checked_at = fields.Datetime(readonly=True)
+    event_ids = fields.One2many("apicbase.sync.event", "assortment_id", string="Sync Events")
+    event_count = fields.Integer(compute="_compute_event_count")
+
+    _sql_constraints = [
+        ("customer_number_company_unique", "unique(company_id, customer_number)",
+         "Each Apicbase customer number has one assortment per company."),
+    ]
+
+    def _compute_event_count(self):
+        counts = dict(self.env["apicbase.sync.event"]._read_group(
+            [("assortment_id", "in", self.ids), ("current", "=", True)], ["assortment_id"], ["__count"]))
+        for assortment in self:
+            assortment.event_count = counts.get(assortment, 0)
+
+    # ------------------------------------------------------------------
+    # Building
+    # ------------------------------------------------------------------
+
+    def _products(self):
+        self.ensure_one()
+        Product = self.env["product.product"].with_company(self.company_id)
+        if self.selection_mode == "products":
+            return self.product_ids.with_company(self.company_id)
+        domain = safe_eval(self.product_domain or "[]")
+        return Product.search(domain + [("company_id", "in", [False, self.company_id.id])], order="id")
+
+    def _articles(self, products):
+        """Plain articles for the pure builder: one batched read, one batched price computation."""
+        self.ensure_one()
+        prices = self.pricelist_id._get_products_price(products, 1.0)
+        # The customer lead time field comes with the stock app, which this addon does not require.
+        extra = ["sale_delay"] if "sale_delay" in products._fields else []
+        rows = products.read(PRODUCT_FIELDS + extra, load=None)
+        return [self._article(row, prices.get(row["id"])) for row in rows]
+
+    def _article(self, row, price):
+        unit_priced = row["apicbase_price_type"] == "unit"
+        return assortment_lib.Article(
+            third_party_id=row["apicbase_article_number"] or row["default_code"] or "",
+            name=row["name"] or "",
+            price=Decimal(repr(price)) if price is not None else None,
+            content_label=row["apicbase_content"] or None,
+            shared_id=str(row["product_tmpl_id"]) if row["product_tmpl_id"] else None,
+            brand=row["apicbase_brand"] or None,
+            description=row["description_sale"] or None,
+            package_type=row["apicbase_package_type"] or None,
+            price_type_code=1 if unit_priced else 0,
+            price_unit=row["apicbase_price_unit"] if unit_priced else None,
+            orderable=row["apicbase_orderable"],
+            lead_time_days=int(row["apicbase_lead_time"] or row.get("sale_delay") or 0) or None,
+            weighted=row["apicbase_weighted"],
+            gtin=row["barcode"] or None,
+            order_multiplier=row["apicbase_order_multiplier"] or None,
+            extra={"product_id": row["id"]},
+        )
+
+    def _build(self):
+        """Returns ``(packages, rejected, articles)`` for this assortment."""
+        self.ensure_one()
+        articles = self._articles(self._products())
+        packages, rejected = assortment_lib.build_assortment(articles, unit_map=self._unit_map())
+        return packages, rejected, articles
+
+    @api.model
+    def _for_customer(self, customer):
+        """The assortment that publishes to an Apicbase customer binding (own number, else as a partner)."""
+        domain = [("company_id", "=", customer.company_id.id)]
+        own = self.search(domain + [("customer_number", "=", customer.customer_number)], limit=1)
+        if own or not customer.partner_id:
+            return own
+        return self.search(domain + [("partner_ids", "in", customer.partner_id.ids)], limit=1)
+
+    def _expected_packages(self, products):
+        """What this assortment would publish for ``products``: {product id: package dict or problems}.
+
+        Products outside the assortment are left out of the answer.
+        """
+        self.ensure_one()
+        products = products & self._products()
+        expected = {}
+        for article in self._articles(products):
+            try:
+                expected[article.extra["product_id"]] = assortment_lib.build_package(article, self._unit_map())
+            except ContentError as exc:
+                expected[article.extra["product_id"]] = exc.problems
+        return expected
+
+    def _unit_map(self):
+        return None  # the pure defaults (cl/ml/dl -> cubic_centimeter); one place to make it a setting
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_validate(self):
+        self.ensure_one()
+        packages, rejected, articles = self._build()
+        self.write({"validation_report": self._report_html(packages, rejected, articles),
+                    "validation_checked_at": fields.Datetime.now()})
+        if rejected:
+            return _notify(_("%(bad)s of %(total)s product(s) would be rejected: see the Validation tab.",
+                             bad=len(rejected), total=len(articles)), "warning")
+        return _notify(_("All %s product(s) are ready for Apicbase.", len(packages)), "success")
+
+    def _report_html(self, packages, rejected, articles):
+        if not rejected:
+            return Markup("<p>%s</p>") % _("All %s product(s) are valid.", len(packages))
+        names = {article.third_party_id or article.name: article.name for article in articles}
+        rows = Markup("").join(
+            Markup("<tr><td>%s</td><td>%s</td><td><ul>%s</ul></td></tr>") % (
+                key, names.get(key, ""),
+                Markup("").join(Markup("<li><b>%s</b>: %s</li>") % (field, message)
+                                for field, message in problems))
+            for key, problems in sorted(rejected.items()))
+        head = Markup("<p>%s</p>") % _("%(bad)s of %(total)s product(s) would be rejected by Apicbase:",
+                                       bad=len(rejected), total=len(articles))
+        table = Markup("<table class='table table-sm'><thead><tr><th>%s</th><th>%s</th><th>%s</th></tr>"
+                       "</thead><tbody>%s</tbody></table>") % (_("Article"), _("Product"), _("Problems"), rows)
+        return head + table
+
+    def action_publish(self):
+        for assortment in self:
+            assortment._publish()
+        return _notify(_("Published. Apicbase processes the file in the background; its events "
+                         "appear here once read."), "success")
+
+    def _publish(self, packages=None, rejected=None):
+        self.ensure_one()
+        if packages is None:
+            packages, rejected, _articles = self._build()
+        if not packages:
+            raise UserError(_("Nothing to publish in %s: no product is valid (use Validate).", self.name))
+        client = self.company_id._apicbase_client()
+        try:
+            answer = client.post_assortment_file(self.customer_number, assortment_lib.dumps(packages))
+        except ApicbaseError as exc:
+            raise UserError(_("Apicbase refused the assortment %(name)s: %(error)s", name=self.name,
+                              error=exc)) from None
+        now = fields.Datetime.now()
+        # Events of earlier files no longer describe what Apicbase holds.
+        self.event_ids.filtered("current").write({"current": False})
+        self.write({
+            "last_published_at": now,
+            "last_published_hash": assortment_lib.file_hash(packages),
+            "last_file_reference": str(answer.get("id") or "") if isinstance(answer, dict) else "",
+            "last_package_count": len(packages),
+            "last_rejected_count": len(rejected or {}),
+            "sync_state": "pending",
+        })
+        self.company_id.sudo().apicbase_last_publish_at = now
+        body = _("Published %(count)s package(s) to Apicbase for customer number %(number)s.",
+                 count=len(packages), number=self.customer_number)
+        if rejected:
+            body += " " + _("Left out (invalid): %s.", ", ".join(sorted(rejected)))
+        self.message_post(body=body)
+
+    def action_view_events(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Sync Events"),
+            "res_model": "apicbase.sync.event",
+            "view_mode": "list,form",
+            "domain": [("assortment_id", "=", self.id)],
+            "context": {"search_default_current": 1},
+        }
+
+    def action_poll_events(self):
+        for company in self.company_id:
+            try:
+                self.env["apicbase.sync.event"]._poll(company)
+            except ApicbaseError as exc:
+                raise UserError(_("Reading Apicbase's events failed: %s", exc)) from None
+        return _notify(_("Events read from Apicbase."), "success")
+
+    def _apicbase_update_sync_state(self):
+        for assortment in self:
+            state = assortment.event_ids._worst_state()
+            if state != "none":
+                assortment.sync_state = state
+
+    # ------------------------------------------------------------------
+    # Scheduled
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_publish_changed(self):
+        """Publishes each automatic assortment whose file would differ from the last one sent."""
+        for assortment in self.search([("auto_publish", "=", True)]):
+            try:
+                with self.env.cr.savepoint():
+                    packages, rejected, _articles = assortment._build()
+                    if packages and assortment_lib.file_hash(packages) != assortment.last_published_hash:
+                        assortment._publish(packages, rejected)
+            except (ApicbaseError, UserError) as exc:
+                _logger.warning("Apicbase assortment %s not republished: %s", assortment.id, exc)
+
+
+def _notify(message, kind):
+    return {"type": "ir.actions.client", "tag": "display_notification",
+            "params": {"message": message, "type": kind, "sticky": kind != "success",
+                       "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}

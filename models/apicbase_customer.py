@@ -1,0 +1,127 @@
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..apicbase.errors import ApicbaseError
+
+_logger = logging.getLogger(__name__)
+
+
+class ApicbaseCustomer(models.Model):
+    """Binding: a customer Apicbase lists for this supplier, and the Odoo contact it is."""
+
+    _name = "apicbase.customer"
+    _description = "Apicbase Customer"
+    _order = "customer_number"
+    _rec_name = "customer_number"
+
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True,
+                                 default=lambda self: self.env.company)
+    customer_number = fields.Char(required=True, readonly=True, index=True)
+    supplier_outlet_id = fields.Char(string="Distribution Centre", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Contact", index="btree_not_null",
+                                 help="The Odoo contact this Apicbase customer is. Orders with its number "
+                                      "are made out to this contact.")
+    linked = fields.Boolean(compute="_compute_linked", store=True)
+    last_seen_at = fields.Datetime(readonly=True, help="Last time Apicbase listed this customer.")
+    package_count = fields.Integer(compute="_compute_package_count")
+
+    _sql_constraints = [
+        ("customer_company_unique", "unique(company_id, customer_number)",
+         "An Apicbase customer number is bound once per company."),
+    ]
+
+    @api.depends("partner_id")
+    def _compute_linked(self):
+        for customer in self:
+            customer.linked = bool(customer.partner_id)
+
+    def _compute_package_count(self):
+        counts = dict(self.env["apicbase.package"]._read_group(
+            [("customer_id", "in", self.ids)], ["customer_id"], ["__count"]))
+        for customer in self:
+            customer.package_count = counts.get(customer, 0)
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("partner_id"):
+            # Keep the contact's number in step, so order intake and people see the same mapping.
+            for customer in self:
+                if customer.partner_id.apicbase_customer_number != customer.customer_number:
+                    customer.partner_id.apicbase_customer_number = customer.customer_number
+        return result
+
+    @api.model
+    def _partner_for(self, company, number):
+        """The contact bound to ``number`` for ``company``, or an empty recordset."""
+        return self.search([("company_id", "=", company.id), ("customer_number", "=", number),
+                            ("partner_id", "!=", False)], limit=1).partner_id
+
+    @api.model
+    def _pull(self, company):
+        """Creates or refreshes the bindings of every customer Apicbase lists; links new ones."""
+        rows = {}
+        for item in company._apicbase_client().iter_customers():
+            if isinstance(item, dict) and item.get("customer_number"):
+                rows[str(item["customer_number"])] = item.get("supplier_outlet_id")
+        now = fields.Datetime.now()
+        existing = {c.customer_number: c for c in self.search(
+            [("company_id", "=", company.id), ("customer_number", "in", list(rows))])}
+        for number, customer in existing.items():
+            if customer.supplier_outlet_id != (rows[number] or False):
+                customer.supplier_outlet_id = rows[number] or False
+        existing_records = self.browse([c.id for c in existing.values()])
+        existing_records.write({"last_seen_at": now})
+        new = self.create([{"company_id": company.id, "customer_number": number,
+                            "supplier_outlet_id": outlet or False, "last_seen_at": now}
+                           for number, outlet in rows.items() if number not in existing])
+        (new | existing_records).filtered(lambda c: not c.partner_id)._auto_link()
+        return new | existing_records
+
+    def _auto_link(self):
+        """Links bindings to contacts carrying the number (Apicbase number first, then reference)."""
+        if not self:
+            return
+        numbers = self.mapped("customer_number")
+        partners = self.env["res.partner"].search([
+            "|", ("apicbase_customer_number", "in", numbers), ("ref", "in", numbers),
+        ])
+        for customer in self:
+            allowed = partners.filtered(lambda p: not p.company_id or p.company_id == customer.company_id)
+            match = allowed.filtered(lambda p: p.apicbase_customer_number == customer.customer_number) \
+                or allowed.filtered(lambda p: p.ref == customer.customer_number)
+            if len(match) == 1:
+                customer.partner_id = match
+
+    @api.model
+    def _cron_pull_catalogue(self):
+        """Daily: customers, then their packages (links, drift), for every connected company."""
+        for company in self.env["res.company"]._apicbase_connected_companies():
+            try:
+                with self.env.cr.savepoint():
+                    customers = self._pull(company)
+                    self.env["apicbase.package"]._pull(company, customers)
+            except (ApicbaseError, UserError) as exc:
+                _logger.warning("Apicbase catalogue pull failed for company %s: %s", company.id, exc)
+
+    def action_pull(self):
+        company = self.env.company
+        try:
+            customers = self._pull(company)
+            self.env["apicbase.package"]._pull(company, customers)
+        except ApicbaseError as exc:
+            raise UserError(_("Reading customers and packages from Apicbase failed: %s", exc)) from None
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"type": "success", "message": _("%s customer(s) read from Apicbase.", len(customers)),
+                           "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
+
+    def action_view_packages(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Packages of %s", self.customer_number),
+            "res_model": "apicbase.package",
+            "view_mode": "list,form",
+            "domain": [("customer_id", "=", self.id)],
+        }

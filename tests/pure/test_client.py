@@ -1,0 +1,208 @@
+"""The API client against the local Apicbase simulator: real HTTP, real pagination and faults."""
+import json
+import time
+from decimal import Decimal
+
+import pytest
+
+from apicbase import assortment
+from apicbase.client import ApiError, ApicbaseClient, AuthenticationError, TransientError
+from apicbase_simulator import Simulator
+
+
+@pytest.fixture
+def sim():
+    with Simulator(processing_delay=0.01, rate_limit=None) as simulator:
+        yield simulator
+
+
+def make_client(sim, **kwargs):
+    options = {"backoff_base": 0.01, "backoff_max": 0.05, "max_total_seconds": 10, "timeout": (2, 2)}
+    options.update(kwargs)
+    return ApicbaseClient(sim.api_url, sim.token_url, sim.client_id, sim.client_secret, **options)
+
+
+def api_calls(sim, path_part):
+    return [entry for entry in sim.requests_log if path_part in entry["path"]]
+
+
+def test_token_is_fetched_once_and_cached(sim):
+    client = make_client(sim)
+    assert len(list(client.iter_customers())) == 3
+    assert len(list(client.iter_customers())) == 3
+    assert len(api_calls(sim, "/oauth/token")) == 1
+
+
+def test_token_is_renewed_before_it_expires():
+    with Simulator(token_ttl=2, rate_limit=None) as sim:
+        clock = [1000.0]
+        client = make_client(sim, clock=lambda: clock[0])
+        list(client.iter_customers())
+        clock[0] += 1.9  # inside the renewal margin of a 2 s token
+        list(client.iter_customers())
+        assert len(api_calls(sim, "/oauth/token")) == 2
+
+
+def test_expired_token_is_replaced_once_on_401(sim):
+    client = make_client(sim)
+    list(client.iter_customers())
+    sim.expire_tokens()
+    assert len(list(client.iter_customers())) == 3
+    assert len(api_calls(sim, "/oauth/token")) == 2
+
+
+def test_bad_credentials_are_reported_without_the_secret(sim):
+    client = ApicbaseClient(sim.api_url, sim.token_url, sim.client_id, "wrong-secret-value",
+                            backoff_base=0.01)
+    with pytest.raises(AuthenticationError) as info:
+        list(client.iter_customers())
+    assert info.value.status == 401
+    assert "wrong-secret-value" not in str(info.value)
+    assert "wrong-secret-value" not in repr(client)
+
+
+def test_json_token_encoding_can_be_chosen(sim):
+    client = make_client(sim, token_encoding="json")
+    assert client.token()
+
+
+@pytest.mark.parametrize("next_style", ["url", "page"])
+def test_pagination_follows_next_in_both_styles(next_style):
+    with Simulator(next_style=next_style, rate_limit=None) as sim:
+        for index in range(25):
+            sim.add_customer(f"EXTRA-{index:02d}")
+        client = make_client(sim)
+        numbers = [item["customer_number"] for item in client.paginate("customers/", page_size=10)]
+        assert len(numbers) == 28 and len(set(numbers)) == 28
+        assert len(api_calls(sim, "/customers")) == 3
+
+
+def test_package_filters_and_detail(sim):
+    client = make_client(sim)
+    packages = list(client.iter_packages("CUST-1"))
+    assert {"POT-1KG", "COLA-4X6X33", "BEEF-KG"} <= {item["package"]["third_party_id"] for item in packages}
+    orderable = list(client.iter_packages("CUST-1", package_is_orderable="false"))
+    assert orderable and all(item["package"]["orderable"] is False for item in orderable)
+    named = list(client.iter_packages("CUST-1", article_name="cola"))
+    assert [item["package"]["third_party_id"] for item in named] == ["COLA-4X6X33"]
+    detail = client.get_package("CUST-1", "BEEF-KG")
+    assert detail["package"]["price_type_code"] == 1
+    with pytest.raises(ApiError) as info:
+        client.get_package("CUST-1", "NOPE")
+    assert info.value.status == 404
+
+
+def test_unknown_customer_is_a_404_not_retried(sim):
+    client = make_client(sim)
+    with pytest.raises(ApiError) as info:
+        list(client.iter_packages("NOBODY"))
+    assert info.value.status == 404 and not isinstance(info.value, TransientError)
+    assert len(api_calls(sim, "/customers/NOBODY")) == 1
+
+
+@pytest.mark.parametrize("fault", ["fail", "drop", "malformed"])
+def test_transient_faults_are_retried(sim, fault):
+    client = make_client(sim)
+    client.token()
+    {"fail": lambda: sim.fail_next(2, status=503), "drop": lambda: sim.drop_next(2),
+     "malformed": lambda: sim.malformed_next(2)}[fault]()
+    assert len(list(client.iter_customers())) == 3
+
+
+def test_429_honours_retry_after(sim):
+    slept = []
+    client = make_client(sim, sleep=lambda seconds: (slept.append(seconds), time.sleep(min(seconds, 0.05))))
+    client.token()
+    sim.rate_limit_next(1, retry_after=3)
+    assert len(list(client.iter_customers())) == 3
+    assert 3.0 in slept
+
+
+def test_slow_answers_time_out_and_are_retried(sim):
+    client = make_client(sim, timeout=(1, 0.3))
+    client.token()
+    sim.slow_next(1, seconds=1.0)
+    assert len(list(client.iter_customers())) == 3
+
+
+def test_persistent_failure_is_reported_with_status_and_message(sim):
+    client = make_client(sim, max_attempts=3)
+    client.token()
+    sim.fail_next(10, status=500, body="Internal Server Error")
+    with pytest.raises(TransientError) as info:
+        list(client.iter_customers())
+    assert info.value.status == 500
+    assert "Internal Server Error" in str(info.value) and "3 attempt" in str(info.value)
+    assert sim.client_secret not in str(info.value) and client.token() not in str(info.value)
+
+
+def test_retries_are_bounded_in_total_time(sim):
+    client = make_client(sim, max_attempts=50, backoff_base=0.2, backoff_max=0.2, max_total_seconds=0.5)
+    client.token()
+    sim.fail_next(100, status=502)
+    started = time.monotonic()
+    with pytest.raises(TransientError):
+        list(client.iter_customers())
+    assert time.monotonic() - started < 2
+
+
+def test_other_client_errors_are_not_retried(sim):
+    client = make_client(sim)
+    client.token()
+    sim.fail_next(1, status=400, body='{"detail": "bad filter"}')
+    with pytest.raises(ApiError) as info:
+        list(client.iter_customers())
+    assert info.value.status == 400 and "bad filter" in str(info.value)
+    assert len(api_calls(sim, "/customers")) == 1
+
+
+def test_client_paces_itself_under_the_rate_limit():
+    with Simulator(rate_limit=None) as sim:
+        clock = [0.0]
+        slept = []
+
+        def fake_sleep(seconds):
+            slept.append(seconds)
+            clock[0] += seconds
+
+        client = make_client(sim, requests_per_minute=4, clock=lambda: clock[0], sleep=fake_sleep)
+        for _ in range(6):
+            client.request("GET", "customers/")
+        # token + 6 calls at 4 a minute: one wait for the oldest call to leave the window
+        assert slept == [pytest.approx(60.01, abs=0.1)]
+
+
+def test_publish_an_assortment_then_read_its_events_and_packages(sim):
+    client = make_client(sim)
+    articles = [
+        assortment.Article("RICE-5KG", "Rice 5 kg", price=Decimal("7.5"),
+                           content_label="5 kg", gtin="4006381333931"),
+        assortment.Article("WATER-6X1.5L", "Water", price=Decimal("3.2"),
+                           content_label="6 x 1.5 l", package_type="pack"),
+    ]
+    packages, rejected = assortment.build_assortment(articles)
+    assert not rejected
+    answer = client.post_assortment_file("CUST-2", assortment.dumps(packages))
+    assert answer["customer_number"] == "CUST-2"
+    sim.wait_until_processed()
+    listed = {item["package"]["third_party_id"]: item["package"] for item in client.iter_packages("CUST-2")}
+    assert set(listed) == {"RICE-5KG", "WATER-6X1.5L"}
+    water = listed["WATER-6X1.5L"]["package_description"]
+    assert water == {"quantity": 6, "package": {"quantity": 1500, "unit_name": "cubic_centimeter"}}
+    events = list(client.iter_events(customer_number="CUST-2"))
+    assert any(event["event_type"] == "INFO" for event in events)
+    assert not [event for event in events if event["event_type"] == "ERROR"]
+
+
+def test_purchase_orders_and_the_fetched_patch(sim):
+    client = make_client(sim)
+    ordered = list(client.iter_purchase_orders(status="ORDERED"))
+    assert ordered and all(order["status"] == "ORDERED" for order in ordered)
+    ids = [order["id"] for order in ordered]
+    client.mark_purchase_orders(ids, fetched=True)
+    assert not list(client.iter_purchase_orders(status="ORDERED", fetched_by_supplier="false"))
+
+
+def test_decimals_are_sent_as_exact_numbers():
+    body = json.loads(assortment.dumps([{"price": Decimal("19.999")}]))
+    assert body == [{"price": 19.999}]

@@ -1,0 +1,212 @@
+from odoo.exceptions import ValidationError
+from odoo.tests import tagged
+
+from .common import ApicbaseCase, SimulatorMixin
+
+
+@tagged("post_install", "-at_install")
+class TestCatalogue(SimulatorMixin, ApicbaseCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.start_simulator(cls.company)
+        cls.pricelist = cls.env["product.pricelist"].create({"name": "Public", "currency_id": cls.company.currency_id.id})
+        cls.bistro_pricelist = cls.env["product.pricelist"].create({
+            "name": "Bistro Anna prices", "currency_id": cls.company.currency_id.id,
+            "item_ids": [(0, 0, {"applied_on": "0_product_variant", "product_id": cls.cola.id,
+                                 "compute_price": "fixed", "fixed_price": 17.25})],
+        })
+        cls.tomatoes.write({"apicbase_content": "1 kg", "barcode": "4006381333931", "apicbase_brand": "Sunny"})
+        cls.cola.write({"apicbase_content": "4 x 6 x 33 cl", "apicbase_package_type": "case"})
+        cls.beef = cls.env["product.product"].create({
+            "name": "Beef", "default_code": "BEEF-KG", "list_price": 24.5, "apicbase_content": "1 kg",
+            "apicbase_price_type": "unit", "apicbase_price_unit": "kg", "apicbase_weighted": True})
+        cls.products = cls.tomatoes | cls.cola | cls.beef
+
+    def make_assortment(self, number="CUST-7", pricelist=None, products=None):
+        return self.env["apicbase.assortment"].create({
+            "name": f"Assortment {number}", "customer_number": number,
+            "pricelist_id": (pricelist or self.pricelist).id, "selection_mode": "products",
+            "product_ids": [(6, 0, (products or self.products).ids)], "partner_ids": [(6, 0, self.customer.ids)],
+        })
+
+    def sent_file(self):
+        self.sim.wait_until_processed()
+        return self.sim.files[-1]
+
+    # -- product content -------------------------------------------------
+
+    def test_product_content_is_computed_and_checked(self):
+        template = self.cola.product_tmpl_id
+        self.assertEqual(template.apicbase_unit_count, 24)
+        self.assertAlmostEqual(template.apicbase_content_total, 7920)
+        self.assertEqual(template.apicbase_content_base_unit, "ml")
+        with self.assertRaisesRegex(ValidationError, "Package content of"):
+            template.apicbase_content = "four crates"
+        with self.assertRaises(ValidationError):
+            self.beef.product_tmpl_id.apicbase_price_unit = False
+
+    # -- validate and publish -------------------------------------------
+
+    def test_validate_lists_every_rejected_product_before_sending(self):
+        broken = self.env["product.product"].create({"name": "No content", "default_code": "NOCONTENT"})
+        nameless = self.env["product.product"].create({"name": "No reference", "apicbase_content": "1 kg"})
+        assortment = self.make_assortment(products=self.products | broken | nameless)
+        requests_before = len(self.sim.requests_log)
+        result = assortment.action_validate()
+        self.assertEqual(result["params"]["type"], "warning")
+        report = str(assortment.validation_report)
+        self.assertIn("NOCONTENT", report)
+        self.assertIn("no content is set", report)
+        self.assertIn("third_party_id", report)
+        self.assertNotIn("TOM-1KG", report)
+        self.assertIn("2 of 5 product(s) would be rejected", report)
+        self.assertEqual(len(self.sim.requests_log), requests_before, "validation sends nothing")
+
+    def test_publish_sends_valid_packages_with_customer_prices(self):
+        broken = self.env["product.product"].create({"name": "No content", "default_code": "NOCONTENT"})
+        assortment = self.make_assortment(pricelist=self.bistro_pricelist, products=self.products | broken)
+        assortment.action_publish()
+        sent = self.sent_file()
+        self.assertEqual(sent["customer_number"], "CUST-7")
+        by_id = {package["third_party_id"]: package for package in sent["content"]}
+        self.assertEqual(set(by_id), {"TOM-1KG", "COLA-24", "BEEF-KG"})
+        self.assertEqual(str(by_id["COLA-24"]["price"]), "17.25")  # the customer's own price
+        self.assertEqual(str(by_id["TOM-1KG"]["price"]), "2.4")
+        self.assertEqual(by_id["COLA-24"]["package_description"],
+                         {"quantity": 4, "package": {"quantity": 6, "package": {
+                             "quantity": 330, "unit_name": "cubic_centimeter"}}})
+        self.assertEqual(by_id["BEEF-KG"]["price_type_code"], 1)
+        self.assertEqual(by_id["BEEF-KG"]["price_unit"], "kg")
+        self.assertEqual(by_id["TOM-1KG"]["brand"], "Sunny")
+        self.assertEqual(set(self.sim.packages["CUST-7"]), {"TOM-1KG", "COLA-24", "BEEF-KG"})
+        self.assertEqual(assortment.sync_state, "pending")
+        self.assertEqual((assortment.last_package_count, assortment.last_rejected_count), (3, 1))
+        self.assertTrue(assortment.last_file_reference)
+        self.assertTrue(self.company.apicbase_last_publish_at)
+        self.assertTrue(assortment.message_ids.filtered(lambda m: "NOCONTENT" in (m.body or "")))
+
+    def test_events_land_on_the_right_products_and_assortment(self):
+        assortment = self.make_assortment()
+        assortment.action_publish()
+        self.sent_file()
+        self.sim.events.append({
+            "message": "Price looks wrong", "created_at": "2030-01-01T10:00:00+00:00", "event_type": "ERROR",
+            "customer_number": "CUST-7", "third_party_id": "COLA-24", "extra_data": {"field": "price"}})
+        assortment.action_poll_events()
+        cola_events = self.cola.apicbase_event_ids
+        self.assertIn("Price looks wrong", cola_events.mapped("message"))
+        self.assertEqual(self.cola.product_tmpl_id.apicbase_sync_state, "error")
+        self.assertIn(cola_events.filtered(lambda e: e.event_type == "ERROR"), assortment.event_ids)
+        self.assertEqual(assortment.sync_state, "error")
+        # Reading again stores nothing twice.
+        count = self.env["apicbase.sync.event"].search_count([])
+        self.env["apicbase.sync.event"]._poll(self.company)
+        self.assertEqual(self.env["apicbase.sync.event"].search_count([]), count)
+        self.assertTrue(self.company.apicbase_last_events_poll_at)
+        # A new publish supersedes the old file's events.
+        assortment.action_publish()
+        self.assertFalse(cola_events.filtered("current"))
+        self.assertEqual(self.cola.product_tmpl_id.apicbase_sync_state, "none")
+
+    def test_cron_republishes_only_when_products_or_prices_change(self):
+        assortment = self.make_assortment()
+        assortment.action_publish()
+        self.sent_file()
+        files = len(self.sim.files)
+        self.env["apicbase.assortment"]._cron_publish_changed()
+        self.assertEqual(len(self.sim.files), files)
+        self.tomatoes.list_price = 2.55
+        self.env["apicbase.assortment"]._cron_publish_changed()
+        self.assertEqual(len(self.sim.files), files + 1)
+        prices = {p["third_party_id"]: str(p["price"]) for p in self.sent_file()["content"]}
+        self.assertEqual(prices["TOM-1KG"], "2.55")
+
+    def test_publish_errors_are_clear(self):
+        assortment = self.make_assortment()
+        self.company.sudo().apicbase_client_secret = "wrong"
+        with self.assertRaisesRegex(Exception, "refused the client credentials"):
+            assortment.action_publish()
+        self.assertEqual(assortment.sync_state, "never")
+
+    # -- customers and packages ------------------------------------------
+
+    def test_customers_are_pulled_linked_and_used_by_order_intake(self):
+        first = self.env["res.partner"].create({"name": "Sim One", "apicbase_customer_number": "CUST-1"})
+        second = self.env["res.partner"].create({"name": "Sim Two", "ref": "CUST-2"})
+        customers = self.env["apicbase.customer"]._pull(self.company)
+        by_number = {c.customer_number: c for c in customers}
+        self.assertEqual(set(by_number), {"CUST-1", "CUST-2", "CUST-3"})
+        self.assertEqual(by_number["CUST-1"].partner_id, first)
+        self.assertEqual(by_number["CUST-2"].partner_id, second)
+        self.assertEqual(by_number["CUST-1"].supplier_outlet_id, "DC-1")
+        unlinked = self.env["apicbase.customer"].search([("linked", "=", False)])
+        self.assertEqual(unlinked, by_number["CUST-3"])
+        # Pulling again creates nothing new.
+        self.assertEqual(self.env["apicbase.customer"]._pull(self.company), customers)
+        self.assertEqual(self.env["apicbase.customer"].search_count([]), 3)
+        # Linking by hand: orders for CUST-3 now reach that contact.
+        third = self.env["res.partner"].create({"name": "Sim Three"})
+        by_number["CUST-3"].partner_id = third
+        self.assertEqual(third.apicbase_customer_number, "CUST-3")
+        _outcome, record = self.receive({**self.order(), "supplier_customer_number": "CUST-3"})
+        self.assertEqual(record.sale_order_id.partner_id, third)
+
+    def test_binding_wins_over_the_partner_field(self):
+        other = self.env["res.partner"].create({"name": "Bound contact"})
+        self.env["apicbase.customer"].create({"company_id": self.company.id, "customer_number": "CUST-7",
+                                              "partner_id": other.id})
+        _outcome, record = self.receive()
+        self.assertEqual(record.sale_order_id.partner_id, other)
+
+    def test_packages_are_pulled_linked_with_drift_and_missing_products_created(self):
+        potatoes = self.env["product.product"].create({
+            "name": "Potatoes 1 kg", "default_code": "POT-1KG", "list_price": 1.80, "apicbase_content": "1 kg"})
+        self.env["res.partner"].create({"name": "Sim One", "apicbase_customer_number": "CUST-1"})
+        self.make_assortment(number="CUST-1", products=potatoes)
+        customers = self.env["apicbase.customer"]._pull(self.company)
+        packages = self.env["apicbase.package"]._pull(self.company, customers)
+        cust1 = packages.filtered(lambda p: p.customer_number == "CUST-1")
+        pot = cust1.filtered(lambda p: p.third_party_id == "POT-1KG")
+        self.assertEqual(pot.product_id, potatoes)
+        self.assertTrue(pot.has_drift)
+        self.assertIn("price: Apicbase 1.95, Odoo 1.800", pot.drift)
+        cola = cust1.filtered(lambda p: p.third_party_id == "COLA-4X6X33")
+        self.assertEqual(cola.content_label, "4 × 6 × 33 cl")
+        self.assertAlmostEqual(cola.content_total, 7920)
+        self.assertFalse(cola.product_id)
+        self.assertIn("Odoo has no product", cola.drift)
+        self.assertTrue(self.company.apicbase_last_catalogue_pull_at)
+
+        (cola | cust1.filtered(lambda p: p.third_party_id == "BEEF-KG")).action_create_products()
+        self.assertTrue(cola.product_id)
+        self.assertEqual(cola.product_id.default_code, "COLA-4X6X33")
+        self.assertEqual(cola.product_id.apicbase_content, "4 × 6 × 33 cl")
+        self.assertEqual(cola.product_id.product_tmpl_id.apicbase_unit_count, 24)
+        beef = cust1.filtered(lambda p: p.third_party_id == "BEEF-KG").product_id
+        self.assertEqual(beef.uom_id, self.env.ref("uom.product_uom_kgm"))
+        self.assertEqual(beef.apicbase_price_type, "unit")
+
+        # Pulling again changes nothing; a package Apicbase drops is archived.
+        del self.sim.packages["CUST-1"]["POT-1KG"]
+        self.env["apicbase.package"]._pull(self.company, customers)
+        self.assertFalse(pot.active)
+        self.assertEqual(self.env["apicbase.package"].search_count([("third_party_id", "=", "COLA-4X6X33"),
+                                                                    ("customer_number", "=", "CUST-1")]), 1)
+
+    # -- settings --------------------------------------------------------
+
+    def test_test_connection_reports_success_and_failure(self):
+        settings = self.env["res.config.settings"].create({})
+        result = settings.action_apicbase_test_connection()
+        self.assertEqual(result["params"]["type"], "success")
+        self.assertIn("3 customer(s)", result["params"]["message"])
+        settings = self.env["res.config.settings"].create({"apicbase_client_secret": "bad-secret-123"})
+        result = settings.action_apicbase_test_connection()
+        self.assertEqual(result["params"]["type"], "danger")
+        self.assertNotIn("bad-secret-123", result["params"]["message"])
+
+    def order(self):
+        from .common import order_payload
+        return order_payload()
