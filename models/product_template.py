@@ -81,7 +81,7 @@ class ProductTemplate(models.Model):
                 raise ValidationError(_("%s is priced per unit of content: choose the price unit.",
                                         template.display_name))
 
-    @api.depends("apicbase_event_ids.event_type")
+    @api.depends("apicbase_event_ids.event_type", "apicbase_event_ids.current")
     def _compute_apicbase_sync_state(self):
         for template in self:
             template.apicbase_sync_state = template.apicbase_event_ids._worst_state()

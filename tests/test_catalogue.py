@@ -91,9 +91,8 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
         assortment = self.make_assortment()
         assortment.action_publish()
         self.sent_file()
-        self.sim.events.append({
-            "message": "Price looks wrong", "created_at": "2030-01-01T10:00:00+00:00", "event_type": "ERROR",
-            "customer_number": "CUST-7", "third_party_id": "COLA-24", "extra_data": {"field": "price"}})
+        self.sim.add_event("ERROR", "Price looks wrong", customer_number="CUST-7", third_party_id="COLA-24",
+                           extra_data={"field": "price"})
         assortment.action_poll_events()
         cola_events = self.cola.apicbase_event_ids
         self.assertIn("Price looks wrong", cola_events.mapped("message"))
@@ -161,6 +160,7 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
         self.assertEqual(record.sale_order_id.partner_id, other)
 
     def test_packages_are_pulled_linked_with_drift_and_missing_products_created(self):
+        self.beef.active = False  # so that Apicbase's BEEF-KG is unknown to Odoo
         potatoes = self.env["product.product"].create({
             "name": "Potatoes 1 kg", "default_code": "POT-1KG", "list_price": 1.80, "apicbase_content": "1 kg"})
         self.env["res.partner"].create({"name": "Sim One", "apicbase_customer_number": "CUST-1"})
