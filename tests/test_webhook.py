@@ -3,7 +3,7 @@ import logging
 
 from odoo.tests import HttpCase, tagged
 
-from .common import SECRET, WEBHOOK_SECRET, ApicbaseCase, order_payload, sign
+from .common import SECRET, WEBHOOK_SECRET, ApicbaseCase, SimulatorMixin, order_payload, sign
 
 CONTROLLER_LOGGER = "odoo.addons.apicbase_connector.controllers.main"
 
@@ -155,3 +155,53 @@ class TestWebhook(HttpCase, ApicbaseCase):
         self.assertEqual(record.state, "done")  # the customer and products are shared
         self.assertEqual(record.sale_order_id.company_id, other)
         self.assertFalse(self.inbox())
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookFromSimulator(HttpCase, SimulatorMixin, ApicbaseCase):
+    """Catalogue first, then an order: published products, a linked customer, Apicbase's own POST."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.start_simulator(cls.company)
+        cls.company.apicbase_webhook_secret = WEBHOOK_SECRET
+        cls.tomatoes.apicbase_content = "1 kg"
+        cls.cola.apicbase_content = "4 x 6 x 33 cl"
+        cls.customer.apicbase_customer_number = False  # the binding pulled from Apicbase links it
+        cls.customer.ref = "CUST-7"
+        pricelist = cls.env["product.pricelist"].create({
+            "name": "Bistro prices", "currency_id": cls.company.currency_id.id,
+            "item_ids": [(0, 0, {"applied_on": "0_product_variant", "product_id": cls.cola.id,
+                                 "compute_price": "fixed", "fixed_price": 17.25})]})
+        cls.assortment = cls.env["apicbase.assortment"].create({
+            "name": "Bistro Anna", "customer_number": "CUST-7", "pricelist_id": pricelist.id,
+            "selection_mode": "products", "product_ids": [(6, 0, (cls.tomatoes | cls.cola).ids)]})
+
+    def test_order_for_published_products_and_linked_customer(self):
+        self.assortment.action_publish()
+        self.sim.wait_until_processed()
+        self.sim.add_customer("CUST-7", "DC-1")
+        binding = self.env["apicbase.customer"]._pull(self.company).filtered(
+            lambda c: c.customer_number == "CUST-7")
+        self.assertEqual(binding.partner_id, self.customer)
+        published = self.sim.packages["CUST-7"]
+        order = order_payload(id="sim-po-1", supplier_customer_number="CUST-7")
+        for line in order["packages"]:
+            number = line["supplier_package"]["supplier_article_number"]
+            line["supplier_package"]["theoretical_price_per_package"] = published[number]["price"]
+        self.env.flush_all()  # the simulator's POST is not url_open, which would flush for us
+        response = self.sim.send_order_webhook(self.base_url() + self.url(), order, secret=WEBHOOK_SECRET,
+                                               signature_style="python")
+        self.assertEqual(response.status_code, 200, response.text)
+        record = self.inbox("sim-po-1")
+        self.assertEqual(record.state, "done", record.error_message)
+        sale = record.sale_order_id
+        self.assertEqual(sale.partner_id, self.customer)
+        lines = sale.order_line.sorted("sequence")
+        self.assertEqual(lines.product_id, self.tomatoes | self.cola)
+        self.assertEqual(lines.mapped("price_unit"), [2.40, 17.25])
+        self.assertFalse(sale.apicbase_price_mismatch, "Apicbase's prices are the ones Odoo published")
+
+    def url(self):
+        return "/apicbase/webhook/" + self.company.apicbase_webhook_token
