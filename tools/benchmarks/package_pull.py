@@ -1,0 +1,71 @@
+# Benchmark, run by tools/benchmarks/run inside `odoo-bin shell` (``env`` is given).
+# Pulls 10,000 packages (20 customers x 500) from the local Apicbase simulator into bindings
+# (linking products and computing drift) and compares with Odoo's own product.product.load()
+# of the same 10,000 rows (the baseline), in one run.
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.environ["APICBASE_ROOT"], "tools"))
+import apicbase_simulator  # noqa: E402
+
+N_PRODUCTS, N_CUSTOMERS = 500, 20
+company = env.company
+products = env["product.product"].create([{
+    "name": f"Pull product {index}", "default_code": f"PULL-{index:04d}", "list_price": 2 + index % 13,
+    "apicbase_content": ["1 kg", "4 x 6 x 33 cl", "10 x 100 g"][index % 3],
+} for index in range(N_PRODUCTS)])
+pricelist = env["product.pricelist"].create({"name": "Pull prices", "currency_id": company.currency_id.id})
+sim = apicbase_simulator.Simulator(seed=False, rate_limit=None).start()
+company.sudo().write({"apicbase_api_url": sim.api_url, "apicbase_token_url": sim.token_url,
+                      "apicbase_client_id": sim.client_id, "apicbase_client_secret": sim.client_secret})
+template = env["apicbase.assortment"].create({
+    "name": "Pull template", "customer_number": "PULL-TEMPLATE", "pricelist_id": pricelist.id,
+    "selection_mode": "domain", "product_domain": "[('default_code', '=like', 'PULL-%')]"})
+packages, _rejected, _articles = template._build()
+for index in range(N_CUSTOMERS):
+    number = f"PULL-CUST-{index:02d}"
+    sim.add_customer(number, "DC-1")
+    template.copy({"name": number, "customer_number": number})
+    for position, package in enumerate(packages):
+        # Every fifth package has another price in Apicbase: drift to report.
+        changed = dict(package, price=package["price"] + 1) if position % 5 == 0 else package
+        sim.add_package(number, changed)
+env.flush_all()
+total = sum(len(sim.packages[f"PULL-CUST-{index:02d}"]) for index in range(N_CUSTOMERS))
+
+env.invalidate_all()
+queries = env.cr.sql_log_count
+started = time.perf_counter()
+customers = env["apicbase.customer"]._pull(company)
+bound = env["apicbase.package"]._pull(company, customers)
+env.flush_all()
+pull_seconds = time.perf_counter() - started
+pull_queries = env.cr.sql_log_count - queries
+drifting = env["apicbase.package"].search_count([("has_drift", "=", True)])
+pull_requests = len([entry for entry in sim.requests_log if "/packages" in entry["path"]])
+linked = env["apicbase.package"].search_count([("product_id", "!=", False)])
+
+rows = [[f"LOAD-{package_index:05d}", f"Load product {package_index}", "consu", "4.5", "1 kg"]
+        for package_index in range(total)]
+env.invalidate_all()
+queries = env.cr.sql_log_count
+started = time.perf_counter()
+result = env["product.product"].load(["default_code", "name", "type", "list_price", "apicbase_content"], rows)
+env.flush_all()
+load_seconds = time.perf_counter() - started
+load_queries = env.cr.sql_log_count - queries
+assert not result["messages"], result["messages"][:3]
+
+env.invalidate_all()
+started = time.perf_counter()
+again = env["apicbase.package"]._pull(company, customers)
+env.flush_all()
+repull_seconds = time.perf_counter() - started
+sim.stop()
+print(f"packages pulled: {len(bound)} (linked {linked}, with drift {drifting}) in {pull_requests} page requests")
+print(f"pull into bindings: {pull_seconds:.2f} s ({pull_seconds / total * 1e3:.2f} ms/package), {pull_queries} queries")
+print(f"product.product.load(): {load_seconds:.2f} s ({load_seconds / total * 1e3:.2f} ms/row), {load_queries} queries")
+print(f"ratio pull/load: {pull_seconds / load_seconds:.2f} (goal <= 1.0)")
+print(f"second pull (nothing changed): {repull_seconds:.2f} s")
+env.cr.rollback()
