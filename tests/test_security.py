@@ -83,3 +83,52 @@ class TestSecurity(ApicbaseCase):
     def _payload(self):
         from .common import order_payload
         return order_payload()
+
+
+@tagged("post_install", "-at_install")
+class TestCatalogueAccess(ApicbaseCase):
+    """Salesmen read the catalogue models of their company; only sales managers change them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = cls.env["res.users"].create({
+            "name": "Mia Manager", "login": "apicbase_manager",
+            "groups_id": [(6, 0, [cls.env.ref("sales_team.group_sale_manager").id])]})
+        cls.other_company = cls.env["res.company"].create({"name": "Other Supplier"})
+        pricelist = cls.env["product.pricelist"].create({"name": "P", "currency_id": cls.company.currency_id.id})
+        cls.records = {}
+        for company in (cls.company, cls.other_company):
+            customer = cls.env["apicbase.customer"].create({"company_id": company.id, "customer_number": "C-1"})
+            cls.records[company] = {
+                "apicbase.customer": customer,
+                "apicbase.package": cls.env["apicbase.package"].create({
+                    "company_id": company.id, "customer_id": customer.id, "customer_number": "C-1",
+                    "third_party_id": "A-1"}),
+                "apicbase.sync.event": cls.env["apicbase.sync.event"].create({
+                    "company_id": company.id, "key": f"k-{company.id}", "message": "m", "event_type": "INFO"}),
+                "apicbase.assortment": cls.env["apicbase.assortment"].create({
+                    "name": "A", "company_id": company.id, "customer_number": "C-1",
+                    "pricelist_id": pricelist.id}),
+            }
+
+    def test_salesman_reads_own_company_only_and_changes_nothing(self):
+        for model, record in self.records[self.company].items():
+            with self.subTest(model=model):
+                Model = self.env[model].with_user(self.salesman)
+                self.assertEqual(Model.search([]), record.with_user(self.salesman))
+                with self.assertRaises(AccessError):
+                    record.with_user(self.salesman).write({"active": False} if "active" in record._fields
+                                                          else {"company_id": self.company.id})
+                with self.assertRaises(AccessError):
+                    record.with_user(self.salesman).unlink()
+
+    def test_manager_links_customers_and_edits_assortments(self):
+        customer = self.records[self.company]["apicbase.customer"].with_user(self.manager)
+        customer.partner_id = self.customer
+        self.assertEqual(self.customer.apicbase_customer_number, "C-1")
+        assortment = self.records[self.company]["apicbase.assortment"].with_user(self.manager)
+        assortment.auto_publish = False
+        self.assertFalse(assortment.auto_publish)
+        other = self.records[self.other_company]["apicbase.assortment"]
+        self.assertFalse(self.env["apicbase.assortment"].with_user(self.manager).search([("id", "=", other.id)]))

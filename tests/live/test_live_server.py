@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from conftest import OdooServer, odoo_shell, order, psql, signed
+from odoo_live import OdooServer, odoo_shell, order, psql, signed
 
 
 def fire_at_once(url, bodies):

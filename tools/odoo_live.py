@@ -1,0 +1,125 @@
+"""Drives real ``odoo-bin`` processes for the live tests and the benchmarks (no Odoo import).
+
+Data are written through ``odoo-bin shell`` (which commits), requests go over real
+HTTP, and results are read back with ``psql``.
+"""
+import hashlib
+import hmac
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+
+ADDONS_PATH = os.environ.get("APICBASE_ADDONS_PATH")
+ODOO_PATH = os.environ.get("ODOO_PATH", "/opt/odoo")
+WEBHOOK_SECRET = "live-webhook-secret"
+
+
+def psql(db, sql):
+    out = subprocess.run(["psql", "-d", db, "-Atc", sql], check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def odoo_cmd(db, *args, command=()):
+    return [sys.executable, os.path.join(ODOO_PATH, "odoo-bin"), *command, f"--addons-path={ADDONS_PATH}",
+            "-d", db, *args]
+
+
+def odoo_shell(db, code):
+    """Runs ``code`` in ``odoo-bin shell`` (``env`` is defined) and returns its stdout."""
+    result = subprocess.run(odoo_cmd(db, "--no-http", "--log-level=warn", command=["shell"]), input=code,
+                            capture_output=True, text=True, timeout=300)
+    if result.returncode != 0 or "Traceback" in result.stderr:
+        raise AssertionError(f"odoo shell failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def seed(db):
+    """Commits a configured company, a mapped customer and two products; returns the webhook token."""
+    out = odoo_shell(db, f"""
+company = env.company
+company.write({{"apicbase_webhook_secret": {WEBHOOK_SECRET!r}, "apicbase_client_secret": "client"}})
+env["res.partner"].create({{"name": "Live Bistro", "apicbase_customer_number": "LIVE-1"}})
+env["product.product"].create({{"name": "Live tomatoes", "default_code": "LIVE-TOM", "list_price": 2.5}})
+env["product.product"].create({{"name": "Live cola", "default_code": "LIVE-COLA", "list_price": 18}})
+env.cr.commit()
+print("TOKEN=" + company.apicbase_webhook_token)
+""")
+    return next(line[6:] for line in out.splitlines() if line.startswith("TOKEN="))
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class OdooServer:
+    def __init__(self, db, workers):
+        self.db, self.workers, self.port = db, workers, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = f"/tmp/{db}_{workers}_{self.port}.log"
+
+    def __enter__(self):
+        args = ["--http-interface=127.0.0.1", f"--http-port={self.port}", f"--workers={self.workers}",
+                "--max-cron-threads=0", f"--db-filter=^{self.db}$", "--log-level=info",
+                f"--logfile={self.log_path}"]
+        if self.workers:
+            args.append(f"--gevent-port={free_port()}")
+        self.process = subprocess.Popen(odoo_cmd(self.db, *args), stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/web/health", timeout=2).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.3)
+        self.__exit__()
+        raise AssertionError(f"odoo-bin did not start; see {self.log_path}")
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+    def log(self):
+        with open(self.log_path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+
+
+def order(apicbase_id, customer="LIVE-1"):
+    return {
+        "id": apicbase_id,
+        "order_number": f"PO-{apicbase_id}",
+        "status": "ORDERED",
+        "ordered_on": "2026-11-25T08:00:00Z",
+        "owned_by": {"username": "live"},
+        "order_remarks": None,
+        "packages": [
+            {"stock_item": {"name": "Tomatoes"}, "quantity_ordered": 2,
+             "supplier_package": {"supplier_article_number": "LIVE-TOM", "theoretical_price_per_package": "2.50"},
+             "total_theoretical_price": "5.00"},
+            {"stock_item": {"name": "Cola"}, "quantity_ordered": 1,
+             "supplier_package": {"supplier_article_number": "LIVE-COLA", "theoretical_price_per_package": "18.00"},
+             "total_theoretical_price": "18.00"},
+        ],
+        "expected_delivery_date": "2026-11-27T06:00:00Z",
+        "theoretical_price": "23.00",
+        "supplier_customer_number": customer,
+    }
+
+
+def signed(data):
+    raw = json.dumps(data).encode()
+    signature = hmac.new(WEBHOOK_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    return raw, {"Content-Type": "application/json", "X-APIC-WEBHOOK-SIGNATURE": signature}
