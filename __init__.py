@@ -1,11 +1,16 @@
 from . import controllers
 from . import models
+from .models.res_company import _new_webhook_token
 
 
-def post_init_hook(env):
-    """Give every existing company its own webhook URL token.
+def pre_init_hook(env):
+    """Gives every existing company its own webhook URL token before the column's default runs.
 
-    A column default is evaluated once for all existing rows, which would give
-    every company the same token; new companies get theirs from the default.
+    Odoo fills a new column with one default value for all existing rows, which would give
+    every company the same token and break the unique constraint on a multi-company database.
     """
-    env["res.company"].search([])._apicbase_reset_webhook_token()
+    env.cr.execute("ALTER TABLE res_company ADD COLUMN IF NOT EXISTS apicbase_webhook_token varchar")
+    env.cr.execute("SELECT id FROM res_company WHERE apicbase_webhook_token IS NULL")
+    for (company_id,) in env.cr.fetchall():
+        env.cr.execute("UPDATE res_company SET apicbase_webhook_token = %s WHERE id = %s",
+                       (_new_webhook_token(), company_id))

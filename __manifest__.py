@@ -24,7 +24,7 @@
         "views/res_config_settings_views.xml",
         "views/apicbase_menus.xml",
     ],
-    "post_init_hook": "post_init_hook",
+    "pre_init_hook": "pre_init_hook",
     "application": True,
     "installable": True,
 }

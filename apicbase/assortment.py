@@ -132,15 +132,21 @@ def _package_dict(article, description):
 
 def build_assortment(articles, unit_map=None):
     """Returns ``(packages, rejected)``; rejected maps third_party_id (or name) to its problems."""
-    packages, rejected, seen = [], {}, set()
+    articles = list(articles)
+    counts = {}
+    for article in articles:
+        if article.third_party_id:
+            counts[article.third_party_id] = counts.get(article.third_party_id, 0) + 1
+    packages, rejected = [], {}
     for article in articles:
         key = article.third_party_id or article.name
-        if article.third_party_id and article.third_party_id in seen:
-            rejected[key] = [("third_party_id", f"{article.third_party_id} is used by another product too")]
+        if counts.get(article.third_party_id, 0) > 1:
+            # Orders name the article number only: a shared one could never be ordered.
+            rejected[key] = [("third_party_id", f"{article.third_party_id} is the article number of "
+                                                f"{counts[article.third_party_id]} products")]
             continue
         try:
             packages.append(build_package(article, unit_map))
-            seen.add(article.third_party_id)
         except ContentError as exc:
             rejected[key] = exc.problems
     return packages, rejected

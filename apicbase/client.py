@@ -145,9 +145,13 @@ class ApicbaseClient:
                 status=response.status_code, path=urlsplit(self.token_url).path)
         data = self._json(response, self.token_url)
         token = data.get("access_token") if isinstance(data, dict) else None
-        if not token:
-            raise ApiError("Apicbase's token answer has no access_token.", status=response.status_code)
-        expires_in = float(data.get("expires_in") or 3600)
+        if not token or not isinstance(token, str):
+            raise MalformedResponseError("Apicbase's token answer has no access_token.",
+                                         status=response.status_code)
+        try:
+            expires_in = float(data.get("expires_in") or 3600)
+        except (TypeError, ValueError):
+            expires_in = 3600.0  # unreadable lifetime: assume an hour, a 401 renews it anyway
         # Renew a little early: a token that expires mid-sync costs a 401 round trip.
         margin = min(300.0, expires_in * 0.1)
         self._token = token
@@ -252,9 +256,14 @@ class ApicbaseClient:
     # -- pagination --------------------------------------------------------
 
     def paginate(self, path, params=None, page_size=PAGE_SIZE):
-        """Yields every item of a paginated list, following ``next`` as a URL or a page number."""
+        """Yields every item of a paginated list, following ``next`` as a URL or a page number.
+
+        A ``next`` URL is followed on our own API host only (its path and query), so the token
+        never goes elsewhere; a ``next`` seen before or an empty page with a ``next`` ends the
+        walk with an error instead of looping.
+        """
         params = {**(params or {}), "page_size": page_size}
-        url = path
+        url, seen = path, set()
         while True:
             page = self._page(url, params)
             yield from page["results"]
@@ -264,7 +273,18 @@ class ApicbaseClient:
             if isinstance(following, int) or (isinstance(following, str) and following.isdigit()):
                 params = {**params, "page": int(following)}
             else:
-                url, params = following, None  # a full URL already carries the query
+                url, params = self._on_api_host(following), None  # the URL carries the query
+            position = (url, tuple(sorted((params or {}).items())))
+            if position in seen or not page["results"]:
+                raise MalformedResponseError(
+                    f"Apicbase's pagination of {urlsplit(urljoin(self.api_url, path)).path} does not advance.",
+                    path=path)
+            seen.add(position)
+
+    def _on_api_host(self, url):
+        """``url``'s path and query on the configured API scheme and host."""
+        parts, api = urlsplit(url), urlsplit(self.api_url)
+        return api._replace(path=parts.path, query=parts.query, fragment="").geturl()
 
     def _page(self, url, params):
         path = urlsplit(urljoin(self.api_url, url)).path

@@ -72,7 +72,11 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             self.problem(path, "must be a string")
             return None
-        return str(value).strip() if isinstance(value, str) else str(value)
+        if isinstance(value, str) and "\x00" in value:
+            # PostgreSQL text cannot hold NUL: refuse it here rather than fail to store the order.
+            self.problem(path, "must not contain NUL characters")
+            return None
+        return value.strip() if isinstance(value, str) else str(value)
 
     def decimal(self, data, key, path, required=False):
         value = data.get(key)

@@ -6,7 +6,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from odoo import http
 from odoo.http import request
-from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..apicbase import signature
 from ..apicbase.errors import PayloadError
@@ -61,8 +61,13 @@ class ApicbaseWebhookController(http.Controller):
         except PayloadError as exc:
             _logger.info("Apicbase webhook for company %s refused: %s", company.id, exc)
             return _answer(400, error="invalid purchase order", problems=exc.as_list())
+        # Odoo replays a request whose transaction conflicts with another; on the last replay
+        # the order is stored and its processing deferred rather than answered with a 500.
+        request.apicbase_attempt = getattr(request, "apicbase_attempt", 0) + 1
+        last_try = request.apicbase_attempt >= MAX_TRIES_ON_CONCURRENCY_FAILURE
         try:
-            outcome, record = request.env["apicbase.order"].sudo()._receive(company, raw, order)
+            outcome, record = request.env["apicbase.order"].sudo()._receive(
+                company, raw, order, defer_conflicts=last_try)
         except OperationalError as exc:
             if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
                 raise  # Odoo replays the request in a fresh transaction

@@ -29,6 +29,7 @@ class ApicbaseAssortment(models.Model):
     _description = "Apicbase Assortment"
     _inherit = ["mail.thread"]
     _order = "name"
+    _check_company_auto = True
 
     name = fields.Char(required=True, tracking=True)
     active = fields.Boolean(default=True)
@@ -43,7 +44,7 @@ class ApicbaseAssortment(models.Model):
         [("domain", "Products matching a filter"), ("products", "A list of products")],
         default="domain", required=True, string="Products")
     product_domain = fields.Char(string="Product Filter", default="[('sale_ok', '=', True)]")
-    product_ids = fields.Many2many("product.product", string="Product List")
+    product_ids = fields.Many2many("product.product", string="Product List", check_company=True)
     pricelist_id = fields.Many2one(
         "product.pricelist", string="Pricelist", required=True, check_company=True,
         help="Prices the assortment: a customer-specific pricelist gives customer-specific prices.")
@@ -254,8 +255,9 @@ class ApicbaseAssortment(models.Model):
                     packages, rejected, _articles = assortment._build()
                     if packages and assortment_lib.file_hash(packages) != assortment.last_published_hash:
                         assortment._publish(packages, rejected)
-            except (ApicbaseError, UserError) as exc:
-                _logger.warning("Apicbase assortment %s not republished: %s", assortment.id, exc)
+            except Exception as exc:  # noqa: BLE001 - one broken assortment must not stop the others
+                _logger.warning("Apicbase assortment %s not republished: %s", assortment.id, exc,
+                                exc_info=not isinstance(exc, (ApicbaseError, UserError)))
 
 
 def _notify(message, kind):

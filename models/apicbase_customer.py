@@ -14,13 +14,14 @@ class ApicbaseCustomer(models.Model):
     _name = "apicbase.customer"
     _description = "Apicbase Customer"
     _order = "customer_number"
+    _check_company_auto = True
     _rec_name = "customer_number"
 
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True,
                                  default=lambda self: self.env.company)
     customer_number = fields.Char(required=True, readonly=True, index=True)
     supplier_outlet_id = fields.Char(string="Distribution Centre", readonly=True)
-    partner_id = fields.Many2one("res.partner", string="Contact", index="btree_not_null",
+    partner_id = fields.Many2one("res.partner", string="Contact", index="btree_not_null", check_company=True,
                                  help="The Odoo contact this Apicbase customer is. Orders with its number "
                                       "are made out to this contact.")
     linked = fields.Boolean(compute="_compute_linked", store=True)
@@ -102,8 +103,9 @@ class ApicbaseCustomer(models.Model):
                 with self.env.cr.savepoint():
                     customers = self._pull(company)
                     self.env["apicbase.package"]._pull(company, customers)
-            except (ApicbaseError, UserError) as exc:
-                _logger.warning("Apicbase catalogue pull failed for company %s: %s", company.id, exc)
+            except Exception as exc:  # noqa: BLE001 - one company's trouble must not stop the others
+                _logger.warning("Apicbase catalogue pull failed for company %s: %s", company.id, exc,
+                                exc_info=not isinstance(exc, (ApicbaseError, UserError)))
 
     def action_pull(self):
         company = self.env.company

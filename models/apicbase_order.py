@@ -7,7 +7,6 @@ from psycopg2 import OperationalError
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import float_compare
 
 from ..apicbase import payload as apicbase_payload
 from ..apicbase.errors import PayloadError
@@ -18,10 +17,14 @@ _logger = logging.getLogger(__name__)
 class ApicbaseMappingError(UserError):
     """The order names a customer or an article that Odoo cannot resolve."""
 
+    def __init__(self, message, partner=None):
+        super().__init__(message)
+        self.partner = partner
+
 
 def _to_naive_utc(value):
     if not value:
-        return False
+        return None
     return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
@@ -32,6 +35,7 @@ class ApicbaseOrder(models.Model):
     _description = "Apicbase Purchase Order"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "received_at desc, id desc"
+    _mail_post_access = "read"  # notes and activities without the right to alter a signed order
 
     name = fields.Char(string="Order Number", readonly=True, index="trigram")
     apicbase_id = fields.Char(string="Apicbase ID", required=True, readonly=True, index=True)
@@ -74,12 +78,17 @@ class ApicbaseOrder(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _receive(self, company, raw, order, source="webhook"):
+    def _receive(self, company, raw, order, source="webhook", defer_conflicts=True):
         """Stores ``order`` (a parsed PurchaseOrder) for ``company``, then processes it.
 
         Returns ``(outcome, record)`` where outcome is ``accepted``, ``duplicate`` or
         ``refused``. The row is inserted before any processing, and processing runs
         in a savepoint, so a signed order is kept whatever happens to its mapping.
+
+        A write conflict with a concurrent transaction is raised when ``defer_conflicts`` is
+        false, for the HTTP layer to replay the whole request in a fresh transaction (Odoo's
+        usual cure); otherwise, and for any other failure, the order stays ``received`` and
+        the scheduled action processes it shortly.
         """
         inbox = self.with_user(SUPERUSER_ID).with_company(company)
         record = inbox._insert_once(company, raw, order, source)
@@ -92,8 +101,40 @@ class ApicbaseOrder(models.Model):
             existing.write({"raw_payload": _text(raw), "source": source})
             record = existing
         refuse = company.apicbase_unmapped_policy == "refuse"
-        record._process(refuse_unmapped=refuse)
+        try:
+            with self.env.cr.savepoint():
+                record._process(refuse_unmapped=refuse)
+        except OperationalError as exc:
+            if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY) and not defer_conflicts:
+                raise
+            record._defer(exc)
+        except Exception as exc:  # noqa: BLE001 - the row is ours now: keep it, answer 2xx
+            record._defer(exc)
         return ("refused" if record.state == "refused" else "accepted"), record
+
+    def _defer(self, exc):
+        """Processing broke in a way that is not the order's fault (a conflict, a bug): the stored
+        order stays received and the scheduled action processes it again shortly."""
+        _logger.warning("Apicbase order %s (id %s) stored; processing deferred: %s: %s",
+                        self.name, self.apicbase_id, type(exc).__name__, exc,
+                        exc_info=not isinstance(exc, OperationalError))
+        self.write({"state": "received", "failure_reason": False,
+                    "error_message": _("Processing deferred after %(type)s: %(error)s",
+                                       type=type(exc).__name__, error=exc)})
+        cron = self.env.ref("apicbase_connector.ir_cron_apicbase_process_received", raise_if_not_found=False)
+        if cron:
+            cron._trigger()
+
+    @api.model
+    def _cron_process_received(self, limit=50):
+        """Processes stored orders that were not processed (deferred, or recovered from the API)."""
+        for record in self.search([("state", "=", "received")], limit=limit, order="received_at, id"):
+            refuse = record.company_id.apicbase_unmapped_policy == "refuse"
+            try:
+                with self.env.cr.savepoint():
+                    record._process(refuse_unmapped=refuse)
+            except Exception as exc:  # noqa: BLE001 - one order must not stop the others
+                _logger.warning("Apicbase order %s still not processed: %s", record.apicbase_id, exc)
 
     def _insert_once(self, company, raw, order, source):
         """Inserts the inbox row unless this company already has the order.
@@ -141,13 +182,15 @@ class ApicbaseOrder(models.Model):
             with self.env.cr.savepoint():
                 sale = self._create_sale_order(order)
         except ApicbaseMappingError as exc:
+            if exc.partner:
+                self.partner_id = exc.partner  # the customer is known even if an article is not
             if refuse_unmapped:
                 self._mark_refused(exc.args[0])
             else:
                 self._mark_failed(exc.args[0], "mapping")
         except OperationalError as exc:
             if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
-                raise  # Odoo replays the whole request; the order is not lost.
+                raise  # the caller keeps the order received and processes it again later
             self._mark_unexpected(exc)
         except UserError as exc:
             self._mark_failed(exc.args[0], "error")
@@ -214,10 +257,9 @@ class ApicbaseOrder(models.Model):
         partner, problems = self._resolve_partner(order.customer_number)
         products, product_problems = self._resolve_products(order)
         problems += product_problems
-        if partner:
-            self.partner_id = partner
         if problems:
-            raise ApicbaseMappingError("\n".join(problems))
+            raise ApicbaseMappingError("\n".join(problems), partner=partner)
+        self.partner_id = partner
         sale = self.env["sale.order"].create(self._prepare_sale_order_vals(order, partner, products))
         sale._apicbase_apply_prices(order)
         self._post_origin_message(sale, order)
@@ -300,10 +342,19 @@ class ApicbaseOrder(models.Model):
     # ------------------------------------------------------------------
 
     def action_retry(self):
-        to_process = self.filtered(lambda r: r.state in ("received", "failed", "refused"))
+        """Processes the selected orders again, once their mapping is fixed.
+
+        Refused orders are not retried: the restaurant was told and orders again itself.
+        The user needs only read access; the order is processed as the system, like on arrival,
+        so that a salesman's retry is not limited by his own record rules.
+        """
+        self.check_access("read")
+        to_process = self.filtered(lambda r: r.state in ("received", "failed"))
         if not to_process:
-            raise UserError(_("Only orders that are waiting, need attention or were refused can be retried."))
-        to_process._process()
+            raise UserError(_("Only orders that are waiting or need attention can be retried."))
+        for record in to_process:
+            record.message_post(body=_("Retried by %s.", self.env.user.name))
+        to_process.with_user(SUPERUSER_ID)._process()
         done = to_process.filtered(lambda r: r.state == "done")
         message = _("%(done)s of %(total)s order(s) now have a sale order.",
                     done=len(done), total=len(to_process))

@@ -104,19 +104,23 @@ class ApicbaseSyncEvent(models.Model):
 
     def _values(self, company, key, event, products, assortments):
         product = products.get(event.get("third_party_id")) or self.env["product.product"]
+        assortment = assortments.get(event.get("customer_number")) or self.env["apicbase.assortment"]
+        created_at = _parse_datetime(event.get("created_at")) if event.get("created_at") else None
         event_type = event.get("event_type") if event.get("event_type") in dict(EVENT_TYPES) else "INFO"
         extra = event.get("extra_data")
         return {
             "company_id": company.id,
             "key": key,
-            "created_at": _parse_datetime(event.get("created_at")) if event.get("created_at") else False,
+            "created_at": created_at or False,
+            # Read late, about a file that has been replaced since: kept, but no longer current.
+            "current": not (created_at and assortment.last_published_at
+                            and created_at < assortment.last_published_at),
             "event_type": event_type,
             "message": str(event.get("message") or ""),
             "customer_number": event.get("customer_number") or False,
             "third_party_id": event.get("third_party_id") or False,
             "extra_data": json.dumps(extra, default=str) if extra is not None else False,
-            "assortment_id": assortments[event["customer_number"]].id
-            if event.get("customer_number") in assortments else False,
+            "assortment_id": assortment.id,
             "product_id": product.id if len(product) == 1 else False,
         }
 
@@ -126,5 +130,6 @@ class ApicbaseSyncEvent(models.Model):
             try:
                 with self.env.cr.savepoint():  # one company's trouble must not undo another's events
                     self._poll(company)
-            except (ApicbaseError, UserError) as exc:
-                _logger.warning("Apicbase events poll failed for company %s: %s", company.id, exc)
+            except Exception as exc:  # noqa: BLE001 - one company's trouble must not stop the others
+                _logger.warning("Apicbase events poll failed for company %s: %s", company.id, exc,
+                                exc_info=not isinstance(exc, (ApicbaseError, UserError)))

@@ -51,7 +51,8 @@ class SaleOrder(models.Model):
         for line, po_line in zip(lines, po.lines):
             vals = line._apicbase_price_vals(po_line.price_per_package, company.apicbase_price_tolerance)
             if use_apicbase and po_line.price_per_package is not None:
-                vals["price_unit"] = float(po_line.price_per_package)
+                # A pricelist discount is already in Apicbase's net price: not a second time.
+                vals.update(price_unit=float(po_line.price_per_package), discount=0.0)
             line.write(vals)
         mismatched = self.order_line.filtered("apicbase_price_mismatch")
         if mismatched:

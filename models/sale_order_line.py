@@ -10,12 +10,13 @@ class SaleOrderLine(models.Model):
         help="Theoretical price per package sent by Apicbase.")
     apicbase_pricelist_price = fields.Float(
         string="Pricelist Price", digits="Product Price", readonly=True, copy=False,
-        help="Price Odoo's pricelist gave when the Apicbase order arrived.")
+        help="Net price (discount included) Odoo's pricelist gave when the Apicbase order arrived.")
     apicbase_price_mismatch = fields.Boolean(string="Apicbase Price Differs", readonly=True, copy=False)
 
     def _apicbase_price_vals(self, apicbase_price, tolerance_percent):
         self.ensure_one()
-        pricelist_price = self.price_unit
+        # Apicbase's price is net: compare it with the pricelist's net price, discount included.
+        pricelist_price = self.price_unit * (1 - (self.discount or 0.0) / 100.0)
         vals = {"apicbase_pricelist_price": pricelist_price, "apicbase_price_mismatch": False}
         if apicbase_price is None:
             return vals

@@ -59,6 +59,22 @@ class TestOrderIntake(ApicbaseCase):
         _outcome, record = self.receive(order_payload(id="apic-po-0002"))
         self.assertTrue(record.sale_order_id.apicbase_price_mismatch)
 
+    def test_pricelist_discount_is_not_applied_twice(self):
+        self.env.user.groups_id += self.env.ref("sale.group_discount_per_so_line")
+        pricelist = self.env["product.pricelist"].create({
+            "name": "10 % off", "currency_id": self.company.currency_id.id,
+            "item_ids": [(0, 0, {"applied_on": "3_global", "compute_price": "percentage", "percent_price": 10})]})
+        self.customer.property_product_pricelist = pricelist
+        self.tomatoes.list_price = 10.0
+        data = order_payload()
+        data["packages"][0]["supplier_package"]["theoretical_price_per_package"] = "9.00"
+        _outcome, record = self.receive(data)
+        line = record.sale_order_id.order_line.filtered(lambda l: l.product_id == self.tomatoes)
+        self.assertEqual((line.price_unit, line.discount), (9.0, 0.0))
+        self.assertAlmostEqual(line.price_subtotal, 27.0)
+        self.assertAlmostEqual(line.apicbase_pricelist_price, 9.0)
+        self.assertFalse(line.apicbase_price_mismatch, "9.00 net is the pricelist's 10 less 10 %")
+
     def test_pricelist_price_source(self):
         self.company.apicbase_price_source = "pricelist"
         self.tomatoes.list_price = 2.00
@@ -134,6 +150,35 @@ class TestOrderIntake(ApicbaseCase):
         self.assertEqual(result["params"]["type"], "success")
         self.assertEqual(set(records.mapped("state")), {"done"})
         self.assertEqual(len(records.mapped("sale_order_id")), 2)
+
+    def test_stored_but_unprocessed_orders_are_processed_by_the_scheduled_action(self):
+        from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
+        raw = self.encode(order_payload(id="apic-po-cron"))
+        record = self.env["apicbase.order"]._insert_once(self.company, raw, parse_order_json(raw), "recovery")
+        self.assertEqual(record.state, "received")
+        with self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_order", "WARNING") as logs:
+            record._defer(RuntimeError("simulated outage"))
+        self.assertIn("processing deferred: RuntimeError: simulated outage", logs.output[0])
+        self.assertIn("simulated outage", record.error_message)
+        cron = self.env.ref("apicbase_connector.ir_cron_apicbase_process_received")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
+        self.env["apicbase.order"]._cron_process_received()
+        self.assertEqual(record.state, "done")
+        self.assertFalse(record.error_message)
+        self.assertEqual(record.sale_order_id.client_order_ref, "PO-2026-0042")
+
+    def test_refused_orders_are_not_retried(self):
+        self.company.apicbase_unmapped_policy = "refuse"
+        _outcome, record = self.receive(order_payload(supplier_customer_number="CUST-404"))
+        with self.assertRaisesRegex(Exception, "can be retried"):
+            record.action_retry()
+        self.assertEqual(record.state, "refused")
+
+    def test_a_failed_order_keeps_its_known_customer(self):
+        data = order_payload()
+        data["packages"][0]["supplier_package"]["supplier_article_number"] = "NOPE-1"
+        _outcome, record = self.receive(data)
+        self.assertEqual((record.state, record.partner_id), ("failed", self.customer))
 
     def test_retry_of_a_done_order_is_refused(self):
         _outcome, record = self.receive()

@@ -59,9 +59,23 @@ class TestSecurity(ApicbaseCase):
         as_salesman.action_retry()
         self.assertEqual(record.state, "done")
         with self.assertRaises(AccessError):
+            as_salesman.write({"raw_payload": "{}"})
+        with self.assertRaises(AccessError):
             self.env["apicbase.order"].with_user(self.salesman).create({"apicbase_id": "x"})
         with self.assertRaises(AccessError):
             as_salesman.unlink()
+
+    def test_salesman_retries_an_order_of_another_salespersons_customer(self):
+        colleague = self.env["res.users"].create({
+            "name": "Colleague", "login": "apicbase_colleague", "email": "c@example.com",
+            "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_salesman").id])]})
+        self.customer.user_id = colleague
+        _outcome, record = self.receive({**self._payload(), "supplier_customer_number": "LATER"})
+        self.customer.apicbase_customer_number = "LATER"
+        record.with_user(self.salesman).action_retry()
+        self.assertEqual(record.state, "done", record.error_message)
+        self.assertEqual(record.sale_order_id.user_id, colleague)
+        self.assertTrue(record.message_ids.filtered(lambda m: "Retried by Sam Salesman" in (m.body or "")))
 
     def test_portal_user_sees_no_inbox(self):
         portal = self.env["res.users"].create({
@@ -96,9 +110,10 @@ class TestCatalogueAccess(ApicbaseCase):
             "name": "Mia Manager", "login": "apicbase_manager",
             "groups_id": [(6, 0, [cls.env.ref("sales_team.group_sale_manager").id])]})
         cls.other_company = cls.env["res.company"].create({"name": "Other Supplier"})
-        pricelist = cls.env["product.pricelist"].create({"name": "P", "currency_id": cls.company.currency_id.id})
         cls.records = {}
         for company in (cls.company, cls.other_company):
+            pricelist = cls.env["product.pricelist"].create({
+                "name": "P", "currency_id": company.currency_id.id, "company_id": company.id})
             customer = cls.env["apicbase.customer"].create({"company_id": company.id, "customer_number": "C-1"})
             cls.records[company] = {
                 "apicbase.customer": customer,

@@ -39,6 +39,24 @@ class TestWebhook(HttpCase, ApicbaseCase):
         self.assertEqual(sale.client_order_ref, "PO-2026-0042")
         self.assertEqual(str(sale.commitment_date), "2026-11-22 05:00:00")
 
+    def test_optional_fields_may_be_null(self):
+        data = order_payload(expected_delivery_date=None, owned_by=None, order_remarks=None)
+        response = self.post(self.encode(data))
+        self.assertEqual(response.status_code, 200, response.text)
+        record = self.inbox()
+        self.assertEqual(record.state, "done")
+        self.assertFalse(record.expected_delivery_date)
+        self.assertFalse(record.sale_order_id.commitment_date)
+        self.assertFalse(record.sale_order_id.apicbase_remarks)
+
+    def test_nul_characters_are_refused_and_nothing_stored(self):
+        before = self.counts()
+        response = self.post(self.encode(order_payload(order_number="PO\u0000-1".encode().decode("unicode_escape"))))
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(response.json()["problems"], [{"field": "order_number",
+                                                        "error": "must not contain NUL characters"}])
+        self.assertEqual(self.counts(), before)
+
     def test_signature_over_python_reserialisation_is_accepted(self):
         raw = json.dumps(order_payload(), separators=(",", ":")).encode()
         response = self.post(raw, signature=sign(json.dumps(json.loads(raw)).encode()))

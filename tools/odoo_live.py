@@ -76,6 +76,11 @@ class OdooServer:
         while time.monotonic() < deadline:
             try:
                 if requests.get(self.url + "/web/health", timeout=2).status_code == 200:
+                    # Odoo builds its table of static folders lazily, on the first request whose
+                    # path has four segments; built by concurrent threads on CPython 3.11.7 it can
+                    # crash ("AST constructor recursion depth mismatch"). A live server has long
+                    # built it: do so here before any concurrent test.
+                    requests.get(self.url + "/web/static/warm-up", timeout=10)
                     return self
             except requests.ConnectionError:
                 pass

@@ -203,6 +203,92 @@ def test_purchase_orders_and_the_fetched_patch(sim):
     assert not list(client.iter_purchase_orders(status="ORDERED", fetched_by_supplier="false"))
 
 
+def test_articles_sharing_an_article_number_are_all_left_out():
+    articles = [assortment.Article("DUP-1", "First", Decimal("1"), "1 kg"),
+                assortment.Article("DUP-1", "Second", Decimal("2"), "1 kg"),
+                assortment.Article("OK-1", "Fine", Decimal("3"), "1 kg")]
+    packages, rejected = assortment.build_assortment(articles)
+    assert [package["third_party_id"] for package in packages] == ["OK-1"]
+    assert rejected == {"DUP-1": [("third_party_id", "DUP-1 is the article number of 2 products")]}
+
+
 def test_decimals_are_sent_as_exact_numbers():
     body = json.loads(assortment.dumps([{"price": Decimal("19.999")}]))
     assert body == [{"price": 19.999}]
+
+
+class _CraftedApi:
+    """A tiny local server answering crafted pages, for pagination the simulator never sends."""
+
+    def __init__(self, pages):
+        import http.server
+        import threading
+
+        outer = self
+        self.pages, self.hits = pages, []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # the token endpoint
+                self._send({"access_token": "tok", "expires_in": "soon"})
+
+            def do_GET(self):
+                outer.hits.append((self.path, self.headers.get("Authorization")))
+                self._send(outer.pages(self.path, outer))
+
+            def _send(self, body):
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def client(self):
+        return ApicbaseClient(self.url + "/api/", self.url + "/token/", "id", "secret",
+                              backoff_base=0.01, max_total_seconds=5)
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_pagination_that_does_not_advance_ends_with_an_error():
+    api = _CraftedApi(lambda path, api: {"count": 99, "next": 2, "results": [{"n": len(api.hits)}]})
+    try:
+        with pytest.raises(ApiError, match="does not advance"):
+            list(api.client().iter_customers())
+        assert len(api.hits) == 2
+    finally:
+        api.close()
+
+
+def test_next_urls_on_another_host_are_followed_on_ours_and_the_token_stays_home():
+    def pages(path, api):
+        if "page=2" in path:
+            return {"count": 2, "next": None, "results": [{"customer_number": "B"}]}
+        return {"count": 2, "next": "http://evil.example:9/api/customers/?page=2&page_size=200",
+                "results": [{"customer_number": "A"}]}
+
+    api = _CraftedApi(pages)
+    try:
+        client = api.client()
+        assert [item["customer_number"] for item in client.iter_customers()] == ["A", "B"]
+        assert [path for path, _auth in api.hits] == ["/api/customers/?page_size=200",
+                                                       "/api/customers/?page=2&page_size=200"]
+        assert all(auth == "Bearer tok" for _path, auth in api.hits)
+    finally:
+        api.close()
+
+
+def test_unreadable_token_lifetime_is_not_a_crash():
+    api = _CraftedApi(lambda path, api: {"count": 0, "next": None, "results": []})
+    try:
+        assert api.client().token() == "tok"
+    finally:
+        api.close()

@@ -175,3 +175,7 @@ def test_undecodable_bodies(raw, message):
 def test_numeric_ids_are_read_as_strings():
     po = payload.parse_order(order(id=12345, order_number=77))
     assert po.id == "12345" and po.order_number == "77"
+
+
+def test_nul_characters_are_refused_before_storage():
+    assert problems_of(order(order_number="PO\x00-1")) == {"order_number": "must not contain NUL characters"}
