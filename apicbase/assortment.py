@@ -152,6 +152,17 @@ def build_assortment(articles, unit_map=None):
     return packages, rejected
 
 
+def package_warnings(article):
+    """What Apicbase's quality check frowns upon without refusing the package."""
+    warnings = []
+    label = (article.content_label or "").lower()
+    if label and any(label.rstrip().endswith(word) for word in ("piece", "pieces", "pc", "pcs", "st", "stuks")):
+        warnings.append(("package_description", "counted in pieces: Apicbase prefers a weight or volume"))
+    if not article.gtin:
+        warnings.append(("gtin", "no GTIN (barcode)"))
+    return warnings
+
+
 def dumps(packages):
     """The file's bytes: UTF-8 JSON, decimals as exact JSON numbers."""
     return json.dumps(packages, default=_json_default, ensure_ascii=False, sort_keys=True).encode("utf-8")

@@ -594,3 +594,31 @@ def parse_label(text):
 def _label_number(text):
     # A comma is a decimal comma here ("1,5 l"); labels carry no thousands separators.
     return Decimal(text.replace(",", "."))
+
+
+def unit_map_from_text(text):
+    """Reads an admin's unit map written as ``cl=cubic_centimeter, ml=cubic_centimeter``.
+
+    Each entry names a unit and the unit Apicbase is sent instead; the factor follows from the
+    unit table, so totals stay exact. An empty text means the defaults. Raises ContentError.
+    """
+    if not (text or "").strip():
+        return dict(DEFAULT_UNIT_MAP)
+    unit_map, problems = {}, []
+    for position, entry in enumerate(part.strip() for part in text.replace(";", ",").split(",")):
+        if not entry:
+            continue
+        unit, sep, target = (piece.strip().lower() for piece in entry.partition("="))
+        if not sep or not unit or not target:
+            problems.append((f"unit_map[{position}]", f"{entry!r} is not written as unit=apicbase_unit"))
+        elif unit not in UNITS or target not in UNITS:
+            problems.append((f"unit_map.{unit}", _unknown_unit(unit if unit not in UNITS else target)))
+        elif UNITS[unit][0] != UNITS[target][0]:
+            problems.append((f"unit_map.{unit}", f"{unit} ({UNITS[unit][0]}) cannot be sent as "
+                                                 f"{target} ({UNITS[target][0]})"))
+        else:
+            unit_map[unit] = (target, UNITS[unit][1] / UNITS[target][1])
+    problems += validate_unit_map(unit_map) if not problems else []
+    if problems:
+        raise ContentError(problems)
+    return unit_map

@@ -1,3 +1,4 @@
+import datetime
 import logging
 from decimal import Decimal
 
@@ -149,7 +150,7 @@ class ApicbaseAssortment(models.Model):
         return expected
 
     def _unit_map(self):
-        return None  # the pure defaults (cl/ml/dl -> cubic_centimeter); one place to make it a setting
+        return self.company_id._apicbase_unit_map()
 
     # ------------------------------------------------------------------
     # Actions
@@ -166,20 +167,30 @@ class ApicbaseAssortment(models.Model):
         return _notify(_("All %s product(s) are ready for Apicbase.", len(packages)), "success")
 
     def _report_html(self, packages, rejected, articles):
-        if not rejected:
-            return Markup("<p>%s</p>") % _("All %s product(s) are valid.", len(packages))
+        warnings = {article.third_party_id: found for article in articles
+                    if article.third_party_id not in rejected
+                    and (found := assortment_lib.package_warnings(article))}
         names = {article.third_party_id or article.name: article.name for article in articles}
+        if not rejected:
+            head = Markup("<p>%s</p>") % _("All %s product(s) are valid.", len(packages))
+        else:
+            head = Markup("<p>%s</p>") % _("%(bad)s of %(total)s product(s) would be rejected by Apicbase:",
+                                           bad=len(rejected), total=len(articles))
+            head += self._problem_table(rejected, names)
+        if warnings:
+            head += Markup("<p>%s</p>") % _("Accepted, but Apicbase's quality check asks for better data:")
+            head += self._problem_table(warnings, names)
+        return head
+
+    def _problem_table(self, problems_by_key, names):
         rows = Markup("").join(
             Markup("<tr><td>%s</td><td>%s</td><td><ul>%s</ul></td></tr>") % (
                 key, names.get(key, ""),
                 Markup("").join(Markup("<li><b>%s</b>: %s</li>") % (field, message)
                                 for field, message in problems))
-            for key, problems in sorted(rejected.items()))
-        head = Markup("<p>%s</p>") % _("%(bad)s of %(total)s product(s) would be rejected by Apicbase:",
-                                       bad=len(rejected), total=len(articles))
-        table = Markup("<table class='table table-sm'><thead><tr><th>%s</th><th>%s</th><th>%s</th></tr>"
-                       "</thead><tbody>%s</tbody></table>") % (_("Article"), _("Product"), _("Problems"), rows)
-        return head + table
+            for key, problems in sorted(problems_by_key.items()))
+        return Markup("<table class='table table-sm'><thead><tr><th>%s</th><th>%s</th><th>%s</th></tr>"
+                      "</thead><tbody>%s</tbody></table>") % (_("Article"), _("Product"), _("Problems"), rows)
 
     def action_publish(self):
         for assortment in self:
@@ -211,6 +222,10 @@ class ApicbaseAssortment(models.Model):
             "sync_state": "pending",
         })
         self.company_id.sudo().apicbase_last_publish_at = now
+        # Apicbase processes the file in the background: read its events a little later.
+        poll = self.env.ref("apicbase_connector.ir_cron_apicbase_poll_events", raise_if_not_found=False)
+        if poll:
+            poll.sudo()._trigger(fields.Datetime.now() + datetime.timedelta(minutes=2))
         body = _("Published %(count)s package(s) to Apicbase for customer number %(number)s.",
                  count=len(packages), number=self.customer_number)
         if rejected:

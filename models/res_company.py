@@ -1,9 +1,11 @@
 import secrets
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
+from ..apicbase import content as content_lib
 from ..apicbase.client import ApicbaseClient
+from ..apicbase.errors import ContentError
 
 DEFAULT_API_URL = "https://api.apicbase.com/api/v2/integrations/suppliers/"
 DEFAULT_TOKEN_URL = "https://api.apicbase.com/oauth/token/"
@@ -56,6 +58,10 @@ class ResCompany(models.Model):
         help="Receives the activities of orders that need a person. Defaults to the company's "
              "first sales team leader.")
 
+    apicbase_unit_mapping = fields.Char(
+        string="Apicbase Unit Mapping", default="ml=cubic_centimeter, cl=cubic_centimeter, dl=cubic_centimeter",
+        help="Units Apicbase does not take and the unit sent instead, e.g. cl=cubic_centimeter "
+             "(33 cl is sent as 330 cubic_centimeter). Empty: these defaults.")
     apicbase_last_publish_at = fields.Datetime(string="Last Apicbase Publish", readonly=True)
     apicbase_last_events_poll_at = fields.Datetime(string="Last Apicbase Events Poll", readonly=True)
     apicbase_last_event_at = fields.Datetime(
@@ -82,6 +88,18 @@ class ResCompany(models.Model):
     @api.model
     def _apicbase_connected_companies(self):
         return self.sudo().search([("apicbase_client_id", "!=", False), ("apicbase_client_secret", "!=", False)])
+
+    @api.constrains("apicbase_unit_mapping")
+    def _check_apicbase_unit_mapping(self):
+        for company in self:
+            try:
+                content_lib.unit_map_from_text(company.apicbase_unit_mapping)
+            except ContentError as exc:
+                raise ValidationError(_("Apicbase unit mapping: %s", exc)) from None
+
+    def _apicbase_unit_map(self):
+        self.ensure_one()
+        return content_lib.unit_map_from_text(self.apicbase_unit_mapping)
 
     def _apicbase_reset_webhook_token(self):
         for company in self:

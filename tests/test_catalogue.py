@@ -62,6 +62,10 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
         self.assertIn("third_party_id", report)
         self.assertNotIn("TOM-1KG", report)
         self.assertIn("2 of 5 product(s) would be rejected", report)
+        # Accepted with a remark: the cola has no barcode.
+        self.assertIn("quality check", report)
+        self.assertIn("no GTIN (barcode)", report.split("quality check")[1])
+        self.assertIn("COLA-24", report.split("quality check")[1])
         self.assertEqual(len(self.sim.requests_log), requests_before, "validation sends nothing")
 
     def test_publish_sends_valid_packages_with_customer_prices(self):
@@ -108,6 +112,24 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
         assortment.action_publish()
         self.assertFalse(cola_events.filtered("current"))
         self.assertEqual(self.cola.product_tmpl_id.apicbase_sync_state, "none")
+
+    def test_publish_asks_for_the_events_a_little_later(self):
+        poll = self.env.ref("apicbase_connector.ir_cron_apicbase_poll_events")
+        self.make_assortment().action_publish()
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", poll.id)]))
+
+    def test_unit_mapping_is_a_checked_setting(self):
+        self.cola.apicbase_content = "4 x 6 x 100 cl"
+        assortment = self.make_assortment(products=self.cola)
+        assortment.action_publish()
+        self.assertEqual(self.sent_file()["content"][0]["package_description"]["package"]["package"],
+                         {"quantity": 1000, "unit_name": "cubic_centimeter"})  # the default mapping
+        self.company.apicbase_unit_mapping = "cl=l"
+        assortment.action_publish()
+        self.assertEqual(self.sent_file()["content"][0]["package_description"]["package"]["package"],
+                         {"quantity": 1, "unit_name": "l"})
+        with self.assertRaisesRegex(ValidationError, "cannot be sent as kg"):
+            self.company.apicbase_unit_mapping = "cl=kg"
 
     def test_cron_republishes_only_when_products_or_prices_change(self):
         assortment = self.make_assortment()

@@ -575,3 +575,23 @@ def test_sending_preserves_totals_or_says_why_not(c):
 def test_label_round_trip(c):
     plain = ct.Content(levels=tuple(ct.Level(level.quantity) for level in c.levels), quantity=c.quantity, unit=c.unit)
     assert ct.parse_label(plain.label) == plain
+
+
+def test_unit_map_from_text_derives_exact_factors():
+    assert ct.unit_map_from_text("cl=cubic_centimeter, dl = cubic_centimeter") == {
+        "cl": ("cubic_centimeter", Decimal("10")), "dl": ("cubic_centimeter", Decimal("100"))}
+    assert ct.unit_map_from_text("  ") == ct.DEFAULT_UNIT_MAP
+    to_litre = ct.unit_map_from_text("cl=l")
+    assert ct.to_description(ct.parse_label("6 x 100 cl"), unit_map=to_litre) == {
+        "quantity": 6, "package": {"quantity": 1, "unit_name": "l"}}
+    # 0.33 l is not whole: the smaller accepted unit keeps the quantity an integer.
+    assert ct.to_description(ct.parse_label("6 x 33 cl"), unit_map=to_litre) == {
+        "quantity": 6, "package": {"quantity": 330, "unit_name": "cubic_centimeter"}}
+
+
+def test_unit_map_from_text_reports_each_defect():
+    with pytest.raises(ContentError) as info:
+        ct.unit_map_from_text("cl=kg, furlong=l, ml")
+    paths = [path for path, _message in info.value.problems]
+    assert paths == ["unit_map.cl", "unit_map.furlong", "unit_map[2]"]
+    assert "cannot be sent as kg" in info.value.problems[0][1]
