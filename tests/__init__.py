@@ -3,4 +3,5 @@
 from . import test_catalogue
 from . import test_order_intake
 from . import test_security
+from . import test_views
 from . import test_webhook
