@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 import logging
 
 from markupsafe import Markup
@@ -50,7 +51,8 @@ class ApicbaseOrder(models.Model):
     source = fields.Selection(
         [("webhook", "Webhook"), ("recovery", "Recovered from the API")],
         default="webhook", required=True, readonly=True)
-    raw_payload = fields.Text(string="Payload", readonly=True)
+    raw_payload = fields.Text(string="Payload", readonly=True, help="The body exactly as received.")
+    payload_display = fields.Text(string="Payload (formatted)", compute="_compute_payload_display")
     received_at = fields.Datetime(readonly=True, default=fields.Datetime.now, index=True)
     processed_at = fields.Datetime(string="Last Attempt", readonly=True)
     attempt_count = fields.Integer(string="Attempts", readonly=True)
@@ -67,6 +69,15 @@ class ApicbaseOrder(models.Model):
         ("apicbase_id_company_unique", "unique(company_id, apicbase_id)",
          "An Apicbase purchase order is received once per company."),
     ]
+
+    @api.depends("raw_payload")
+    def _compute_payload_display(self):
+        for record in self:
+            try:
+                record.payload_display = json.dumps(json.loads(record.raw_payload or ""), indent=2,
+                                                    ensure_ascii=False)
+            except ValueError:
+                record.payload_display = record.raw_payload
 
     @api.depends("sale_order_ids")
     def _compute_sale_order_id(self):

@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 
 from ..apicbase.errors import ApicbaseError
 
@@ -28,6 +28,7 @@ class ResConfigSettings(models.TransientModel):
     apicbase_last_events_poll_at = fields.Datetime(related="company_id.apicbase_last_events_poll_at")
     apicbase_last_catalogue_pull_at = fields.Datetime(related="company_id.apicbase_last_catalogue_pull_at")
 
+    @api.depends("company_id")
     def _compute_apicbase_webhook_url(self):
         for settings in self:
             settings.apicbase_webhook_url = settings.company_id._apicbase_webhook_url()

@@ -35,6 +35,10 @@ class TestSecurity(ApicbaseCase):
         self.assertEqual(self.company._apicbase_signing_secret(), "new-secret")
         url = settings.apicbase_webhook_url
         self.assertTrue(url.endswith("/apicbase/webhook/" + self.company.apicbase_webhook_token))
+        # The settings form computes it through onchange, before any record exists.
+        values = self.env["res.config.settings"].with_user(admin).onchange(
+            {}, [], {"apicbase_webhook_url": {}, "company_id": {}})["value"]
+        self.assertEqual(values["apicbase_webhook_url"], url)
 
     def test_regenerating_the_url_changes_the_token(self):
         before = self.company.apicbase_webhook_token

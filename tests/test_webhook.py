@@ -31,6 +31,7 @@ class TestWebhook(HttpCase, ApicbaseCase):
         self.assertEqual(response.json(), {"status": "accepted", "id": "apic-po-0001", "state": "done"})
         record = self.inbox()
         self.assertEqual(record.raw_payload, raw.decode())
+        self.assertIn('\n  "order_number": "PO-2026-0042"', record.payload_display)
         self.assertEqual(record.source, "webhook")
         sale = record.sale_order_id
         self.assertEqual(sale.partner_id, self.customer)
