@@ -26,6 +26,7 @@ from .errors import ApicbaseError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 PAGE_SIZE = 200  # the documented maximum "in most cases"
+MAX_PAGES = 10_000  # 2 million items: far beyond any supplier's catalogue, short of forever
 
 
 class ApiError(ApicbaseError):
@@ -258,24 +259,29 @@ class ApicbaseClient:
     def paginate(self, path, params=None, page_size=PAGE_SIZE):
         """Yields every item of a paginated list, following ``next`` as a URL or a page number.
 
-        A ``next`` URL is followed on our own API host only (its path and query), so the token
-        never goes elsewhere; a ``next`` seen before or an empty page with a ``next`` ends the
-        walk with an error instead of looping.
+        A ``next`` URL is resolved against the page it came from and followed on our own API
+        host (its path and query only), so the token never goes elsewhere. The walk stops with
+        an error, never loops, when ``next`` repeats itself, comes with an empty page, or
+        outlasts the pages ``count`` announced.
         """
         params = {**(params or {}), "page_size": page_size}
-        url, seen = path, set()
+        url = urljoin(self.api_url, path)
+        seen, pages, limit = set(), 0, MAX_PAGES
         while True:
             page = self._page(url, params)
+            pages += 1
+            if pages == 1 and isinstance(page.get("count"), int):
+                limit = min(MAX_PAGES, page["count"] // max(1, len(page["results"]) or 1) + 2)
             yield from page["results"]
             following = page.get("next")
             if following in (None, ""):
                 return
             if isinstance(following, int) or (isinstance(following, str) and following.isdigit()):
-                params = {**params, "page": int(following)}
+                params = {**(params or {}), "page": int(following)}
             else:
-                url, params = self._on_api_host(following), None  # the URL carries the query
-            position = (url, tuple(sorted((params or {}).items())))
-            if position in seen or not page["results"]:
+                url, params = self._on_api_host(urljoin(url, following)), None  # the URL carries the query
+            position = f"{url}|{sorted((params or {}).items())!r}"
+            if position in seen or not page["results"] or pages >= limit:
                 raise MalformedResponseError(
                     f"Apicbase's pagination of {urlsplit(urljoin(self.api_url, path)).path} does not advance.",
                     path=path)

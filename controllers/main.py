@@ -15,6 +15,7 @@ from ..apicbase.payload import parse_order_json
 _logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024  # an order of a few hundred lines is a few tens of KiB
+DEFER_FROM_TRY = 3
 STATUS_BY_OUTCOME = {"accepted": 200, "duplicate": 200, "refused": 422}
 
 
@@ -61,10 +62,12 @@ class ApicbaseWebhookController(http.Controller):
         except PayloadError as exc:
             _logger.info("Apicbase webhook for company %s refused: %s", company.id, exc)
             return _answer(400, error="invalid purchase order", problems=exc.as_list())
-        # Odoo replays a request whose transaction conflicts with another; on the last replay
-        # the order is stored and its processing deferred rather than answered with a 500.
+        # Odoo replays a request whose transaction conflicts with another, sleeping a little
+        # longer each time. The first replays are worth it (a duplicate then sees the first copy);
+        # from the third try on, the order is stored and processed by the scheduled action
+        # instead, so Apicbase never waits long nor gets a 500.
         request.apicbase_attempt = getattr(request, "apicbase_attempt", 0) + 1
-        last_try = request.apicbase_attempt >= MAX_TRIES_ON_CONCURRENCY_FAILURE
+        last_try = request.apicbase_attempt >= min(DEFER_FROM_TRY, MAX_TRIES_ON_CONCURRENCY_FAILURE)
         try:
             outcome, record = request.env["apicbase.order"].sudo()._receive(
                 company, raw, order, defer_conflicts=last_try)

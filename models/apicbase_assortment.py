@@ -167,8 +167,8 @@ class ApicbaseAssortment(models.Model):
         return _notify(_("All %s product(s) are ready for Apicbase.", len(packages)), "success")
 
     def _report_html(self, packages, rejected, articles):
-        warnings = {article.third_party_id: found for article in articles
-                    if article.third_party_id not in rejected
+        warnings = {article.third_party_id or article.name: found for article in articles
+                    if (article.third_party_id or article.name) not in rejected
                     and (found := assortment_lib.package_warnings(article))}
         names = {article.third_party_id or article.name: article.name for article in articles}
         if not rejected:
@@ -205,23 +205,23 @@ class ApicbaseAssortment(models.Model):
         if not packages:
             raise UserError(_("Nothing to publish in %s: no product is valid (use Validate).", self.name))
         client = self.company_id._apicbase_client()
+        sent_at = fields.Datetime.now()  # before the upload: its events may come while it runs
         try:
             answer = client.post_assortment_file(self.customer_number, assortment_lib.dumps(packages))
         except ApicbaseError as exc:
             raise UserError(_("Apicbase refused the assortment %(name)s: %(error)s", name=self.name,
                               error=exc)) from None
-        now = fields.Datetime.now()
         # Events of earlier files no longer describe what Apicbase holds.
         self.event_ids.filtered("current").write({"current": False})
         self.write({
-            "last_published_at": now,
+            "last_published_at": sent_at,
             "last_published_hash": assortment_lib.file_hash(packages),
             "last_file_reference": str(answer.get("id") or "") if isinstance(answer, dict) else "",
             "last_package_count": len(packages),
             "last_rejected_count": len(rejected or {}),
             "sync_state": "pending",
         })
-        self.company_id.sudo().apicbase_last_publish_at = now
+        self.company_id.sudo().apicbase_last_publish_at = sent_at
         # Apicbase processes the file in the background: read its events a little later.
         poll = self.env.ref("apicbase_connector.ir_cron_apicbase_poll_events", raise_if_not_found=False)
         if poll:

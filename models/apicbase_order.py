@@ -7,6 +7,7 @@ from psycopg2 import OperationalError
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import clean_context
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..apicbase import payload as apicbase_payload
@@ -103,17 +104,19 @@ class ApicbaseOrder(models.Model):
         """
         inbox = self.with_user(SUPERUSER_ID).with_company(company)
         record = inbox._insert_once(company, raw, order, source)
+        resent = None
         if record is None:
             existing = inbox.search(
                 [("company_id", "=", company.id), ("apicbase_id", "=", order.id)], limit=1)
             if existing.state != "refused":
                 return "duplicate", existing
             # A refused order sent again (after its mapping was fixed) gets a new chance.
-            existing.write({"raw_payload": _text(raw), "source": source})
-            record = existing
+            record, resent = existing, {"raw_payload": _text(raw), "source": source}
         refuse = company.apicbase_unmapped_policy == "refuse"
         try:
             with self.env.cr.savepoint():
+                if resent:
+                    record.write(resent)
                 record._process(refuse_unmapped=refuse)
         except OperationalError as exc:
             if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY) and not defer_conflicts:
@@ -123,29 +126,34 @@ class ApicbaseOrder(models.Model):
             record._defer(exc)
         return ("refused" if record.state == "refused" else "accepted"), record
 
-    def _defer(self, exc):
+    def _defer(self, exc, trigger=True):
         """Processing broke in a way that is not the order's fault (a conflict, a bug): the stored
         order stays received and the scheduled action processes it again shortly."""
         _logger.warning("Apicbase order %s (id %s) stored; processing deferred: %s: %s",
                         self.name, self.apicbase_id, type(exc).__name__, exc,
                         exc_info=not isinstance(exc, OperationalError))
         self.write({"state": "received", "failure_reason": False,
+                    "attempt_count": self.attempt_count + 1, "processed_at": fields.Datetime.now(),
                     "error_message": _("Processing deferred after %(type)s: %(error)s",
                                        type=type(exc).__name__, error=exc)})
         cron = self.env.ref("apicbase_connector.ir_cron_apicbase_process_received", raise_if_not_found=False)
-        if cron:
+        if cron and trigger:
             cron._trigger()
 
     @api.model
     def _cron_process_received(self, limit=50):
-        """Processes stored orders that were not processed (deferred, or recovered from the API)."""
-        for record in self.search([("state", "=", "received")], limit=limit, order="received_at, id"):
-            refuse = record.company_id.apicbase_unmapped_policy == "refuse"
+        """Processes stored orders that were not processed (deferred, or recovered from the API).
+
+        Never refuses: the webhook was answered long ago, so an unresolved order waits for a
+        person. The least tried come first, so orders that keep failing do not block the others.
+        """
+        for record in self.search([("state", "=", "received")], limit=limit,
+                                  order="attempt_count, received_at, id"):
             try:
                 with self.env.cr.savepoint():
-                    record._process(refuse_unmapped=refuse)
+                    record._process()
             except Exception as exc:  # noqa: BLE001 - one order must not stop the others
-                _logger.warning("Apicbase order %s still not processed: %s", record.apicbase_id, exc)
+                record._defer(exc, trigger=False)
 
     def _insert_once(self, company, raw, order, source):
         """Inserts the inbox row unless this company already has the order.
@@ -365,7 +373,7 @@ class ApicbaseOrder(models.Model):
             raise UserError(_("Only orders that are waiting or need attention can be retried."))
         for record in to_process:
             record.message_post(body=_("Retried by %s.", self.env.user.name))
-        to_process.with_user(SUPERUSER_ID)._process()
+        to_process.with_user(SUPERUSER_ID).with_context(clean_context(self.env.context))._process()
         done = to_process.filtered(lambda r: r.state == "done")
         message = _("%(done)s of %(total)s order(s) now have a sale order.",
                     done=len(done), total=len(to_process))

@@ -10,6 +10,9 @@ from ..apicbase.errors import ApicbaseError
 
 _logger = logging.getLogger(__name__)
 
+# Apicbase's clock and ours may disagree a little: an event this much older than our publish
+# time still speaks of the file just sent.
+CLOCK_SKEW = dt.timedelta(minutes=10)
 EVENT_TYPES = [("CRITICAL", "Critical"), ("ERROR", "Error"), ("WARNING", "Warning"), ("INFO", "Info")]
 
 
@@ -114,7 +117,7 @@ class ApicbaseSyncEvent(models.Model):
             "created_at": created_at or False,
             # Read late, about a file that has been replaced since: kept, but no longer current.
             "current": not (created_at and assortment.last_published_at
-                            and created_at < assortment.last_published_at),
+                            and created_at < assortment.last_published_at - CLOCK_SKEW),
             "event_type": event_type,
             "message": str(event.get("message") or ""),
             "customer_number": event.get("customer_number") or False,

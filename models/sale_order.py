@@ -52,7 +52,8 @@ class SaleOrder(models.Model):
             vals = line._apicbase_price_vals(po_line.price_per_package, company.apicbase_price_tolerance)
             if use_apicbase and po_line.price_per_package is not None:
                 # A pricelist discount is already in Apicbase's net price: not a second time.
-                vals.update(price_unit=float(po_line.price_per_package), discount=0.0)
+                vals.update(price_unit=float(po_line.price_per_package), discount=0.0,
+                            apicbase_price_locked=True)
             line.write(vals)
         mismatched = self.order_line.filtered("apicbase_price_mismatch")
         if mismatched:

@@ -12,6 +12,15 @@ class SaleOrderLine(models.Model):
         string="Pricelist Price", digits="Product Price", readonly=True, copy=False,
         help="Net price (discount included) Odoo's pricelist gave when the Apicbase order arrived.")
     apicbase_price_mismatch = fields.Boolean(string="Apicbase Price Differs", readonly=True, copy=False)
+    apicbase_price_locked = fields.Boolean(
+        readonly=True, copy=False,
+        help="The line carries Apicbase's net price: no pricelist discount is added on top of it.")
+
+    def _compute_discount(self):
+        locked = self.filtered("apicbase_price_locked")
+        super(SaleOrderLine, self - locked)._compute_discount()
+        for line in locked:
+            line.discount = 0.0
 
     def _apicbase_price_vals(self, apicbase_price, tolerance_percent):
         self.ensure_one()

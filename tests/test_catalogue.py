@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from odoo import fields
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
@@ -66,6 +69,7 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
         self.assertIn("quality check", report)
         self.assertIn("no GTIN (barcode)", report.split("quality check")[1])
         self.assertIn("COLA-24", report.split("quality check")[1])
+        self.assertNotIn("No reference", report.split("quality check")[1], "rejected, not merely warned")
         self.assertEqual(len(self.sim.requests_log), requests_before, "validation sends nothing")
 
     def test_publish_sends_valid_packages_with_customer_prices(self):
@@ -115,8 +119,11 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
 
     def test_publish_asks_for_the_events_a_little_later(self):
         poll = self.env.ref("apicbase_connector.ir_cron_apicbase_poll_events")
+        before = fields.Datetime.now()
         self.make_assortment().action_publish()
-        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", poll.id)]))
+        trigger = self.env["ir.cron.trigger"].search([("cron_id", "=", poll.id)])
+        self.assertEqual(len(trigger), 1)
+        self.assertGreaterEqual(trigger.call_at, before + timedelta(minutes=2))
 
     def test_unit_mapping_is_a_checked_setting(self):
         self.cola.apicbase_content = "4 x 6 x 100 cl"

@@ -74,6 +74,10 @@ class TestOrderIntake(ApicbaseCase):
         self.assertAlmostEqual(line.price_subtotal, 27.0)
         self.assertAlmostEqual(line.apicbase_pricelist_price, 9.0)
         self.assertFalse(line.apicbase_price_mismatch, "9.00 net is the pricelist's 10 less 10 %")
+        # Editing the quantity keeps Apicbase's net price: no discount comes back on top.
+        line.product_uom_qty = 4
+        self.assertEqual((line.price_unit, line.discount), (9.0, 0.0))
+        self.assertAlmostEqual(line.price_subtotal, 36.0)
 
     def test_pricelist_price_source(self):
         self.company.apicbase_price_source = "pricelist"
@@ -160,12 +164,22 @@ class TestOrderIntake(ApicbaseCase):
             record._defer(RuntimeError("simulated outage"))
         self.assertIn("processing deferred: RuntimeError: simulated outage", logs.output[0])
         self.assertIn("simulated outage", record.error_message)
+        self.assertEqual(record.attempt_count, 1)
         cron = self.env.ref("apicbase_connector.ir_cron_apicbase_process_received")
         self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
         self.env["apicbase.order"]._cron_process_received()
         self.assertEqual(record.state, "done")
         self.assertFalse(record.error_message)
         self.assertEqual(record.sale_order_id.client_order_ref, "PO-2026-0042")
+
+    def test_the_scheduled_action_never_refuses(self):
+        self.company.apicbase_unmapped_policy = "refuse"
+        from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
+        raw = self.encode(order_payload(id="apic-po-late", supplier_customer_number="CUST-404"))
+        record = self.env["apicbase.order"]._insert_once(self.company, raw, parse_order_json(raw), "recovery")
+        self.env["apicbase.order"]._cron_process_received()
+        self.assertEqual((record.state, record.failure_reason), ("failed", "mapping"))
+        self.assertTrue(record.activity_ids, "a person is asked to look: the restaurant was told nothing")
 
     def test_refused_orders_are_not_retried(self):
         self.company.apicbase_unmapped_policy = "refuse"

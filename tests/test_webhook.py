@@ -147,6 +147,35 @@ class TestWebhook(HttpCase, ApicbaseCase):
         self.assertEqual(record.state, "done")
         self.assertEqual(record.sale_order_id.order_line.product_id, self.tomatoes + self.cola)
 
+    def test_processing_conflicts_are_replayed_then_deferred_never_a_500(self):
+        from unittest.mock import patch
+
+        from psycopg2 import errors
+
+        class Conflict(errors.SerializationFailure):
+            pgcode = "40001"  # what PostgreSQL sets; Odoo's replay logic reads it
+
+        calls = []
+
+        def conflicting(record, refuse_unmapped):
+            calls.append(record.id)
+            raise Conflict("could not serialize access due to concurrent update")
+
+        raw = self.encode(order_payload())
+        with patch.object(type(self.env["apicbase.order"]), "_process_one", conflicting), \
+                self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_order", "WARNING"):
+            response = self.post(raw)
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(response.json(), {"status": "accepted", "id": "apic-po-0001", "state": "received"})
+        self.assertEqual(len(calls), 3, "two replays by Odoo, then deferred on the third try")
+        record = self.inbox()
+        self.assertEqual(record.state, "received")
+        self.assertIn("could not serialize access", record.error_message)
+        # The scheduled action finishes the job.
+        self.env["apicbase.order"]._cron_process_received()
+        self.assertEqual(record.state, "done")
+        self.assertEqual(record.sale_order_id.client_order_ref, "PO-2026-0042")
+
     def test_same_order_twice_gives_one_sale_order(self):
         raw = self.encode(order_payload())
         first, second = self.post(raw), self.post(raw)

@@ -286,6 +286,34 @@ def test_next_urls_on_another_host_are_followed_on_ours_and_the_token_stays_home
         api.close()
 
 
+def test_relative_next_links_resolve_against_the_page():
+    def pages(path, api):
+        if "page=2" in path:
+            return {"count": 2, "next": None, "results": [{"customer_number": "B"}]}
+        return {"count": 2, "next": "?page=2&page_size=200", "results": [{"customer_number": "A"}]}
+
+    api = _CraftedApi(pages)
+    try:
+        assert [item["customer_number"] for item in api.client().iter_customers()] == ["A", "B"]
+        assert api.hits[1][0] == "/api/customers/?page=2&page_size=200"
+    finally:
+        api.close()
+
+
+def test_pagination_that_never_ends_is_cut_at_the_announced_count():
+    def pages(path, api):
+        page = len(api.hits)
+        return {"count": 3, "next": page + 1, "results": [{"n": page}]}
+
+    api = _CraftedApi(pages)
+    try:
+        with pytest.raises(ApiError, match="does not advance"):
+            list(api.client().iter_customers())
+        assert len(api.hits) == 5  # 3 announced pages + 2 of slack, then it stops
+    finally:
+        api.close()
+
+
 def test_unreadable_token_lifetime_is_not_a_crash():
     api = _CraftedApi(lambda path, api: {"count": 0, "next": None, "results": []})
     try:
