@@ -71,12 +71,14 @@ def test_stored_order_survives_and_bad_requests_store_nothing(live_db):
         garbage = requests.post(url, data=garbage_body, headers={
             "X-APIC-WEBHOOK-SIGNATURE": hmac.new(WEBHOOK_SECRET.encode(), garbage_body, hashlib.sha256).hexdigest()},
             timeout=60)
+        chunked = requests.post(url, data=(b"x" * 65536 for _ in range(20)), headers=headers, timeout=60)
         nul, nul_headers = signed(order("live-nul") | {"order_number": "PO\x00"})
         with_nul = requests.post(url, data=nul, headers=nul_headers, timeout=60)
     assert unmapped.status_code == 200 and unmapped.json()["state"] == "failed"
     assert bad_sig.status_code == 403
     assert garbage.status_code == 400 and "not UTF-8" in garbage.json()["problems"][0]["error"]
     assert with_nul.status_code == 400, with_nul.text
+    assert chunked.status_code == 413, "a body without Content-Length is bounded too"
     # Committed by the server process: visible from another connection.
     assert psql(db, "select state from apicbase_order where apicbase_id = 'live-unmapped'") == "failed"
     assert psql(db, "select count(*) from apicbase_order where apicbase_id = 'live-nul'") == "0"
