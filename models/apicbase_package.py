@@ -184,8 +184,10 @@ class ApicbasePackage(models.Model):
             return [_("Odoo would not publish it: %s", "; ".join(f"{f}: {m}" for f, m in expected))]
         differences = []
         odoo_price = Decimal(str(expected["price"]))
-        if Decimal(str(self.price)).quantize(assortment_lib.PRICE_STEP) != odoo_price:
-            differences.append(_("price: Apicbase %(theirs)s, Odoo %(ours)s", theirs=self.price, ours=odoo_price))
+        apicbase_price = Decimal(str(self.price)).quantize(assortment_lib.PRICE_STEP)
+        if apicbase_price != odoo_price:
+            differences.append(_("price: Apicbase %(theirs)s, Odoo %(ours)s",
+                                 theirs=_plain(apicbase_price), ours=_plain(odoo_price)))
         if (self.name or "") != expected["name"]:
             differences.append(_("name: Apicbase %(theirs)s, Odoo %(ours)s", theirs=self.name, ours=expected["name"]))
         if bool(self.orderable) != bool(expected["orderable"]):
@@ -251,6 +253,11 @@ class ApicbasePackage(models.Model):
             "apicbase_price_unit": unit or False,
             "apicbase_orderable": self.orderable,
         }
+
+
+def _plain(number):
+    """1.950 -> '1.95', 2.000 -> '2': how people write prices in a sentence."""
+    return format(number.normalize(), "f")
 
 
 def _content_summary(description):

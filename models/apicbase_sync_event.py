@@ -40,7 +40,7 @@ class ApicbaseSyncEvent(models.Model):
     event_type = fields.Selection(EVENT_TYPES, readonly=True, index=True)
     message = fields.Text(readonly=True)
     customer_number = fields.Char(readonly=True, index=True)
-    third_party_id = fields.Char(readonly=True, index=True)
+    third_party_id = fields.Char(string="Article Number", readonly=True, index=True)
     extra_data = fields.Text(readonly=True)
     current = fields.Boolean(
         default=True, readonly=True, index=True,

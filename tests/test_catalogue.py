@@ -200,7 +200,7 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
         pot = cust1.filtered(lambda p: p.third_party_id == "POT-1KG")
         self.assertEqual(pot.product_id, potatoes)
         self.assertTrue(pot.has_drift)
-        self.assertIn("price: Apicbase 1.95, Odoo 1.800", pot.drift)
+        self.assertIn("price: Apicbase 1.95, Odoo 1.8", pot.drift)
         cola = cust1.filtered(lambda p: p.third_party_id == "COLA-4X6X33")
         self.assertEqual(cola.content_label, "4 × 6 × 33 cl")
         self.assertAlmostEqual(cola.content_total, 7920)
