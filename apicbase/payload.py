@@ -242,3 +242,44 @@ def decode_json(raw):
 def parse_order_json(raw, statuses=WEBHOOK_STATUSES):
     """Parses a raw webhook body (bytes or str) into a :class:`PurchaseOrder`."""
     return parse_order(decode_json(raw), statuses=statuses)
+
+
+@dataclass(frozen=True)
+class OrderStatus:
+    """The follow-up state of a purchase order, as the purchase-orders list reports it."""
+    id: str
+    status: str
+    delivery_closed: bool | None = None
+    invoice_status: int | None = None
+    viewed_by_supplier_at: dt.datetime | None = None
+    fetched_by_supplier_at: dt.datetime | None = None
+
+
+def parse_order_status(data):
+    """Reads only what reconciliation needs from a purchase-orders list item.
+
+    The list's schema is not documented: this asks for the id and a known status and reads the
+    rest when present, so an item that could not be turned into a sale order still updates one.
+    """
+    reader = _Reader()
+    if not isinstance(data, dict):
+        raise PayloadError([("$", "the purchase order must be a JSON object")])
+    status = reader.text(data, "status", "status")
+    if status is not None and status not in ORDER_STATUSES:
+        reader.problem("status", f"unknown status {status!r}, expected one of {', '.join(ORDER_STATUSES)}")
+    delivery_closed = data.get("delivery_closed")
+    if delivery_closed is not None and not isinstance(delivery_closed, bool):
+        reader.problem("delivery_closed", "must be true or false")
+    result = OrderStatus(
+        id=reader.text(data, "id", "id"),
+        status=status,
+        delivery_closed=delivery_closed if isinstance(delivery_closed, bool) else None,
+        invoice_status=_read_invoice_status(reader, data),
+        viewed_by_supplier_at=reader.datetime(data, "viewed_by_supplier_at", "viewed_by_supplier_at",
+                                              required=False),
+        fetched_by_supplier_at=reader.datetime(data, "fetched_by_supplier_at", "fetched_by_supplier_at",
+                                               required=False),
+    )
+    if reader.problems:
+        raise PayloadError(reader.problems)
+    return result

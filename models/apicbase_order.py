@@ -11,7 +11,7 @@ from odoo.tools import clean_context
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..apicbase import payload as apicbase_payload
-from ..apicbase.errors import PayloadError
+from ..apicbase.errors import ApicbaseError, PayloadError
 
 _logger = logging.getLogger(__name__)
 
@@ -62,6 +62,17 @@ class ApicbaseOrder(models.Model):
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True, index="btree_not_null")
     ordered_on = fields.Datetime(readonly=True)
     expected_delivery_date = fields.Datetime(readonly=True)
+    # What Apicbase says of the order since (read by reconciliation).
+    apicbase_status = fields.Selection(
+        [("IN_PROGRESS", "In progress"), ("ORDERED", "Ordered"), ("DELIVERED", "Delivered")],
+        string="Apicbase Status", readonly=True, default="ORDERED")
+    delivery_closed = fields.Boolean(readonly=True, help="The restaurant expects no more deliveries.")
+    invoice_status = fields.Selection(
+        [("0", "Not received"), ("1", "Received"), ("2", "Payable"), ("3", "Paid")],
+        string="Invoice Status", readonly=True)
+    viewed_by_supplier_at = fields.Datetime(string="Acknowledged in Apicbase", readonly=True)
+    fetched_by_supplier_at = fields.Datetime(string="Marked Fetched in Apicbase", readonly=True)
+    reconciled_at = fields.Datetime(string="Last Checked in Apicbase", readonly=True)
     sale_order_ids = fields.One2many("sale.order", "apicbase_order_id", string="Sale Orders", readonly=True)
     sale_order_id = fields.Many2one(
         "sale.order", compute="_compute_sale_order_id", store=True, index="btree_not_null")
@@ -168,15 +179,15 @@ class ApicbaseOrder(models.Model):
             """
             INSERT INTO apicbase_order
                 (apicbase_id, company_id, name, state, source, raw_payload, received_at,
-                 customer_number, ordered_on, expected_delivery_date, attempt_count,
+                 customer_number, ordered_on, expected_delivery_date, apicbase_status, attempt_count,
                  create_uid, write_uid, create_date, write_date)
-            VALUES (%s, %s, %s, 'received', %s, %s, %s, %s, %s, %s, 0, %s, %s, %s, %s)
+            VALUES (%s, %s, %s, 'received', %s, %s, %s, %s, %s, %s, %s, 0, %s, %s, %s, %s)
             ON CONFLICT (company_id, apicbase_id) DO NOTHING
             RETURNING id
             """,
             (order.id, company.id, order.order_number, source, _text(raw), now,
              order.customer_number, _to_naive_utc(order.ordered_on),
-             _to_naive_utc(order.expected_delivery_date), uid, uid, now, now),
+             _to_naive_utc(order.expected_delivery_date), order.status, uid, uid, now, now),
             log_exceptions=False,
         )
         row = self.env.cr.fetchone()
@@ -355,6 +366,141 @@ class ApicbaseOrder(models.Model):
         if order.remarks:
             details.append(Markup(_("Remarks: %s")) % order.remarks)
         sale.message_post(body=Markup("<br/>").join(details), subtype_xmlid="mail.mt_note")
+
+    # ------------------------------------------------------------------
+    # Reconciliation
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _reconcile(self, company):
+        """Brings the Apicbase state of recent orders up to date and recovers lost ones.
+
+        Reads the purchase orders of the last days through the API (paginated), updates the
+        status, delivery and invoice state of the orders we hold, stores and processes the
+        ORDERED ones whose webhook never arrived (through the same path as the webhook),
+        then tells Apicbase which orders we fetched (and, if set, acknowledged).
+        Returns ``{"updated": n, "recovered": n, "marked": n}``.
+        """
+        client = company._apicbase_client()
+        since = fields.Datetime.now() - dt.timedelta(days=company.apicbase_reconcile_days or 30)
+        items = list(client.iter_purchase_orders(
+            status__in="ORDERED,DELIVERED", ordered_on__gt=since.replace(tzinfo=dt.timezone.utc).isoformat()))
+        statuses = self._read_statuses(items)
+        known = {record.apicbase_id: record for record in self.with_user(SUPERUSER_ID).search(
+            [("company_id", "=", company.id), ("apicbase_id", "in", list(statuses))])}
+        updated = sum(known[order_id]._apply_status(status) for order_id, status in statuses.items()
+                      if order_id in known)
+        recovered = self._recover(company, items, known)
+        marked = self._mark_in_apicbase(company, client)
+        return {"updated": updated, "recovered": len(recovered), "marked": marked}
+
+    @api.model
+    def _read_statuses(self, items):
+        statuses = {}
+        for item in items:
+            try:
+                status = apicbase_payload.parse_order_status(item)
+            except PayloadError as exc:
+                _logger.warning("Apicbase purchase order skipped by reconciliation: %s", exc)
+                continue
+            statuses[status.id] = status
+        return statuses
+
+    def _apply_status(self, status):
+        """Writes what changed; returns 1 when something did (for the count), else 0."""
+        self.ensure_one()
+        values = {
+            "apicbase_status": status.status,
+            "delivery_closed": bool(status.delivery_closed),
+            "invoice_status": str(status.invoice_status) if status.invoice_status is not None else False,
+            "viewed_by_supplier_at": _to_naive_utc(status.viewed_by_supplier_at) or False,
+            "fetched_by_supplier_at": _to_naive_utc(status.fetched_by_supplier_at) or False,
+        }
+        changes = {name: value for name, value in values.items() if self[name] != value}
+        described = self._describe_changes(changes)
+        self.write({**changes, "reconciled_at": fields.Datetime.now()})
+        if not described:
+            return 0  # Apicbase's own fetched/viewed stamps are kept, but are no news
+        if self.sale_order_id:
+            self.sale_order_id.message_post(body=_("Apicbase: %s", described), subtype_xmlid="mail.mt_note")
+        return 1
+
+    def _describe_changes(self, changes):
+        parts = []
+        if "apicbase_status" in changes:
+            parts.append(_("status %(old)s → %(new)s", old=self.apicbase_status or "-", new=changes["apicbase_status"]))
+        if changes.get("delivery_closed"):
+            parts.append(_("delivery closed by the restaurant"))
+        if changes.get("invoice_status") not in (None, False, "0"):  # "not received yet" is no news
+            labels = dict(self._fields["invoice_status"]._description_selection(self.env))
+            parts.append(_("invoice %s", labels[changes["invoice_status"]].lower()))
+        return ", ".join(parts)
+
+    @api.model
+    def _recover(self, company, items, known):
+        recovered = self.browse()
+        for item in items:
+            if not isinstance(item, dict) or item.get("status") != "ORDERED" or str(item.get("id")) in known:
+                continue
+            try:
+                order = apicbase_payload.parse_order(item, statuses=apicbase_payload.ORDER_STATUSES)
+            except PayloadError as exc:
+                _logger.warning("Apicbase order %s not recovered: %s", item.get("id"), exc)
+                continue
+            raw = json.dumps(item, default=str)
+            outcome, record = self._receive(company, raw, order, source="recovery")
+            if outcome != "duplicate":
+                record._apply_status(apicbase_payload.parse_order_status(item))
+                recovered |= record
+        return recovered
+
+    @api.model
+    def _mark_in_apicbase(self, company, client):
+        """PATCHes fetched (every order we hold) and viewed (confirmed ones, if the setting says so)."""
+        base = [("company_id", "=", company.id), ("state", "!=", "refused"),
+                ("received_at", ">=", fields.Datetime.now() - dt.timedelta(days=company.apicbase_reconcile_days or 30))]
+        inbox = self.with_user(SUPERUSER_ID)
+        to_fetch = inbox.search(base + [("fetched_by_supplier_at", "=", False)])
+        to_view = inbox.search(base + [("viewed_by_supplier_at", "=", False),
+                                       ("sale_order_id.state", "=", "sale")]) \
+            if company.apicbase_acknowledge else inbox.browse()
+        now = fields.Datetime.now()
+        if to_fetch:
+            client.mark_purchase_orders(to_fetch.mapped("apicbase_id"), fetched=True)
+            to_fetch.write({"fetched_by_supplier_at": now})
+        if to_view:
+            client.mark_purchase_orders(to_view.mapped("apicbase_id"), viewed=True)
+            to_view.write({"viewed_by_supplier_at": now})
+            for record in to_view:
+                record.sale_order_id.message_post(body=_("Acknowledged in Apicbase: the restaurant sees the "
+                                                         "order as viewed by the supplier."),
+                                                  subtype_xmlid="mail.mt_note")
+        return len(to_fetch) + len(to_view)
+
+    @api.model
+    def _cron_reconcile(self):
+        for company in self.env["res.company"]._apicbase_connected_companies():
+            try:
+                with self.env.cr.savepoint():
+                    self._reconcile(company)
+            except Exception as exc:  # noqa: BLE001 - one company's trouble must not stop the others
+                _logger.warning("Apicbase reconciliation failed for company %s: %s", company.id, exc,
+                                exc_info=not isinstance(exc, (ApicbaseError, UserError)))
+
+    def action_reconcile(self):
+        companies = self.company_id or self.env.company
+        totals = {"updated": 0, "recovered": 0, "marked": 0}
+        for company in companies:
+            try:
+                result = self._reconcile(company)
+            except ApicbaseError as exc:
+                raise UserError(_("Reading purchase orders from Apicbase failed: %s", exc)) from None
+            for key in totals:
+                totals[key] += result[key]
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"type": "success", "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+                           "message": _("Apicbase checked: %(updated)s order(s) updated, %(recovered)s "
+                                        "recovered, %(marked)s marked in Apicbase.", **totals)}}
 
     # ------------------------------------------------------------------
     # Actions

@@ -53,6 +53,14 @@ class ResCompany(models.Model):
         [("accept", "Accept and queue for review"), ("refuse", "Refuse (the restaurant is told at once)")],
         string="Unresolved Apicbase Orders", default="accept", required=True,
         help="What to answer Apicbase when an order names an unknown customer or article.")
+    apicbase_reconcile_days = fields.Integer(
+        string="Apicbase Follow-up (days)", default=30,
+        help="Orders of the last days whose Apicbase state (delivered, closed, invoiced) is followed, "
+             "and where orders whose webhook never arrived are looked for.")
+    apicbase_acknowledge = fields.Boolean(
+        string="Acknowledge Confirmed Orders",
+        help="Mark orders as viewed in Apicbase once their sale order is confirmed: the restaurant "
+             "then sees the order acknowledged and expects delivery on the requested date.")
     apicbase_user_id = fields.Many2one(
         "res.users", string="Apicbase Responsible",
         help="Receives the activities of orders that need a person. Defaults to the company's "

@@ -22,6 +22,8 @@ class ResConfigSettings(models.TransientModel):
     apicbase_unmapped_policy = fields.Selection(
         related="company_id.apicbase_unmapped_policy", readonly=False)
     apicbase_user_id = fields.Many2one(related="company_id.apicbase_user_id", readonly=False)
+    apicbase_reconcile_days = fields.Integer(related="company_id.apicbase_reconcile_days", readonly=False)
+    apicbase_acknowledge = fields.Boolean(related="company_id.apicbase_acknowledge", readonly=False)
     apicbase_unit_mapping = fields.Char(related="company_id.apicbase_unit_mapping", readonly=False)
     apicbase_webhook_url = fields.Char(compute="_compute_apicbase_webhook_url")
     apicbase_last_publish_at = fields.Datetime(related="company_id.apicbase_last_publish_at")

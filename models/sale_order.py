@@ -15,6 +15,11 @@ class SaleOrder(models.Model):
     apicbase_ordered_on = fields.Datetime(related="apicbase_order_id.ordered_on", string="Ordered in Apicbase")
     apicbase_remarks = fields.Text(string="Apicbase Remarks", readonly=True, copy=False)
     apicbase_owner = fields.Char(string="Ordered By (Apicbase)", readonly=True, copy=False)
+    apicbase_status = fields.Selection(related="apicbase_order_id.apicbase_status")
+    apicbase_delivery_closed = fields.Boolean(related="apicbase_order_id.delivery_closed",
+                                              string="Delivery Closed in Apicbase")
+    apicbase_invoice_status = fields.Selection(related="apicbase_order_id.invoice_status",
+                                               string="Apicbase Invoice Status")
     apicbase_price_mismatch = fields.Boolean(
         string="Apicbase Price Differs", compute="_compute_apicbase_price_mismatch", store=True)
 

@@ -2,6 +2,7 @@
 # tests/live are run by pytest (see tools/run-tests) and never by Odoo.
 from . import test_catalogue
 from . import test_order_intake
+from . import test_reconciliation
 from . import test_security
 from . import test_views
 from . import test_webhook

@@ -179,3 +179,25 @@ def test_numeric_ids_are_read_as_strings():
 
 def test_nul_characters_are_refused_before_storage():
     assert problems_of(order(order_number="PO\x00-1")) == {"order_number": "must not contain NUL characters"}
+
+
+def test_order_status_reads_the_follow_up_fields_only():
+    status = payload.parse_order_status({
+        "id": "po-9", "status": "DELIVERED", "delivery_closed": True, "invoice_status": 3,
+        "viewed_by_supplier_at": "2026-11-20T10:00:00Z", "fetched_by_supplier_at": None})
+    assert (status.id, status.status, status.delivery_closed, status.invoice_status) == ("po-9", "DELIVERED", True, 3)
+    assert status.viewed_by_supplier_at == dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone.utc)
+    assert status.fetched_by_supplier_at is None
+    # No packages, no customer: still a valid status.
+    assert payload.parse_order_status({"id": 5, "status": "IN_PROGRESS"}).id == "5"
+
+
+def test_order_status_defects():
+    with pytest.raises(PayloadError) as info:
+        payload.parse_order_status({"status": "LOST", "invoice_status": 7, "delivery_closed": "yes"})
+    assert dict(info.value.problems) == {
+        "id": "is required",
+        "status": "unknown status 'LOST', expected one of IN_PROGRESS, ORDERED, DELIVERED",
+        "invoice_status": "must be one of 0, 1, 2, 3, got 7",
+        "delivery_closed": "must be true or false",
+    }

@@ -1,0 +1,93 @@
+import copy
+from datetime import datetime, timedelta, timezone
+
+from odoo.tests import tagged
+
+from .common import ApicbaseCase, SimulatorMixin
+
+
+@tagged("post_install", "-at_install")
+class TestReconciliation(SimulatorMixin, ApicbaseCase):
+    """The hourly follow-up against the simulator's purchase orders."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.start_simulator(cls.company)
+        cls.env["product.product"].create([
+            {"name": "Potatoes 3 x 1 kg", "default_code": "POT-3X1KG", "list_price": 5.4},
+            {"name": "Cola 4 x 6 x 33 cl", "default_code": "COLA-4X6X33", "list_price": 19.999},
+            {"name": "Beef", "default_code": "BEEF-KG", "list_price": 24.5},
+        ])
+        cls.restaurant = cls.env["res.partner"].create({"name": "Sim One", "apicbase_customer_number": "CUST-1"})
+        template = next(order for order in cls.sim.purchase_orders if order["id"] == "po-1002")
+        yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+        cls.lost = dict(copy.deepcopy(template), id="po-2001", order_number="PO-2001", ordered_on=yesterday)
+        cls.known = dict(copy.deepcopy(template), id="po-2002", order_number="PO-2002", ordered_on=yesterday)
+        cls.sim.add_purchase_order(cls.lost)
+        cls.sim.add_purchase_order(cls.known)
+
+    def setUp(self):
+        super().setUp()
+        # The simulator lives for the class; every test starts from orders nobody has touched.
+        for order_id in ("po-2001", "po-2002"):
+            self.sim_order(order_id).update(status="ORDERED", delivery_closed=False, invoice_status=0,
+                                            fetched_by_supplier_at=None, viewed_by_supplier_at=None)
+
+    def sim_order(self, order_id):
+        return next(order for order in self.sim.purchase_orders if order["id"] == order_id)
+
+    def test_states_follow_apicbase_and_lost_orders_are_recovered(self):
+        _outcome, known = self.receive(self.known)  # arrived by webhook while ORDERED
+        self.assertEqual(known.apicbase_status, "ORDERED")
+        self.sim_order("po-2002").update(status="DELIVERED", delivery_closed=True, invoice_status=2)
+
+        result = self.env["apicbase.order"]._reconcile(self.company)
+
+        self.assertEqual(result, {"updated": 1, "recovered": 1, "marked": 2})
+        self.assertEqual((known.apicbase_status, known.delivery_closed, known.invoice_status),
+                         ("DELIVERED", True, "2"))
+        note = known.sale_order_id.message_ids.filtered(lambda m: "Apicbase: status" in (m.body or ""))
+        self.assertIn("ORDERED → DELIVERED", note.body)
+        self.assertIn("delivery closed", note.body)
+        self.assertIn("invoice payable", note.body)
+        self.assertEqual(known.sale_order_id.apicbase_status, "DELIVERED")
+
+        lost = self.inbox("po-2001")
+        self.assertEqual((lost.source, lost.state), ("recovery", "done"))
+        self.assertEqual(lost.sale_order_id.partner_id, self.restaurant)
+        self.assertEqual(lost.sale_order_id.client_order_ref, "PO-2001")
+        self.assertEqual(len(lost.sale_order_id.order_line), len(self.lost["packages"]))
+        # Older orders (the simulator's seed, 2025) are outside the follow-up window.
+        self.assertFalse(self.inbox("po-1002"))
+
+        for order_id in ("po-2001", "po-2002"):
+            self.assertTrue(self.sim_order(order_id)["fetched_by_supplier_at"])
+            self.assertFalse(self.sim_order(order_id)["viewed_by_supplier_at"])
+        self.assertTrue(known.fetched_by_supplier_at and lost.fetched_by_supplier_at)
+
+        again = self.env["apicbase.order"]._reconcile(self.company)
+        self.assertEqual(again, {"updated": 0, "recovered": 0, "marked": 0})
+        self.assertEqual(self.env["apicbase.order"].search_count([("apicbase_id", "=", "po-2001")]), 1)
+
+    def test_confirmed_orders_are_acknowledged_when_asked(self):
+        self.company.apicbase_acknowledge = True
+        _outcome, known = self.receive(self.known)
+        self.env["apicbase.order"]._reconcile(self.company)
+        self.assertFalse(self.sim_order("po-2002")["viewed_by_supplier_at"], "not confirmed yet")
+        known.sale_order_id.action_confirm()
+        result = self.env["apicbase.order"]._reconcile(self.company)
+        self.assertEqual(result["marked"], 1)
+        self.assertTrue(self.sim_order("po-2002")["viewed_by_supplier_at"])
+        self.assertTrue(known.viewed_by_supplier_at)
+        self.assertTrue(known.sale_order_id.message_ids.filtered(
+            lambda m: "Acknowledged in Apicbase" in (m.body or "")))
+
+    def test_api_trouble_is_a_clear_error_for_people_and_a_log_line_for_the_cron(self):
+        self.company.sudo().apicbase_client_secret = "wrong"
+        with self.assertRaisesRegex(Exception, "Reading purchase orders from Apicbase failed"):
+            self.env["apicbase.order"].action_reconcile()
+        with self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_order", "WARNING") as logs:
+            self.env["apicbase.order"]._cron_reconcile()
+        self.assertIn("reconciliation failed", logs.output[0])
+        self.assertNotIn("wrong", logs.output[0].split("failed for company")[1].split(":")[0])
