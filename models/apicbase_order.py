@@ -6,7 +6,7 @@ from markupsafe import Markup
 from psycopg2 import OperationalError
 
 from odoo import SUPERUSER_ID, _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import clean_context
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
@@ -22,6 +22,10 @@ class ApicbaseMappingError(UserError):
     def __init__(self, message, partner=None):
         super().__init__(message)
         self.partner = partner
+
+
+FOLLOW_UP_MAX_DAYS = 180  # how far back an order still open here is followed at most
+RECOVERY_GRACE = dt.timedelta(minutes=15)  # an order younger than this may still come by webhook
 
 
 def _to_naive_utc(value):
@@ -101,7 +105,7 @@ class ApicbaseOrder(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _receive(self, company, raw, order, source="webhook", defer_conflicts=True):
+    def _receive(self, company, raw, order, source="webhook", defer_conflicts=True, refuse_unmapped=None):
         """Stores ``order`` (a parsed PurchaseOrder) for ``company``, then processes it.
 
         Returns ``(outcome, record)`` where outcome is ``accepted``, ``duplicate`` or
@@ -123,7 +127,7 @@ class ApicbaseOrder(models.Model):
                 return "duplicate", existing
             # A refused order sent again (after its mapping was fixed) gets a new chance.
             record, resent = existing, {"raw_payload": _text(raw), "source": source}
-        refuse = company.apicbase_unmapped_policy == "refuse"
+        refuse = company.apicbase_unmapped_policy == "refuse" if refuse_unmapped is None else refuse_unmapped
         try:
             with self.env.cr.savepoint():
                 if resent:
@@ -375,52 +379,75 @@ class ApicbaseOrder(models.Model):
     def _reconcile(self, company):
         """Brings the Apicbase state of recent orders up to date and recovers lost ones.
 
-        Reads the purchase orders of the last days through the API (paginated), updates the
-        status, delivery and invoice state of the orders we hold, stores and processes the
-        ORDERED ones whose webhook never arrived (through the same path as the webhook),
-        then tells Apicbase which orders we fetched (and, if set, acknowledged).
-        Returns ``{"updated": n, "recovered": n, "marked": n}``.
+        Reads the purchase orders of the follow-up window through the API (paginated, oldest
+        first), updates the status, delivery and invoice state of the orders we hold, stores and
+        processes the ORDERED ones whose webhook never arrived (through the same path as the
+        webhook, never refusing), then tells Apicbase which orders we fetched (and, if set,
+        acknowledged). Returns counts: updated, recovered, marked, unreadable.
         """
         client = company._apicbase_client()
-        since = fields.Datetime.now() - dt.timedelta(days=company.apicbase_reconcile_days or 30)
+        since = self._follow_up_start(company)
         items = list(client.iter_purchase_orders(
-            status__in="ORDERED,DELIVERED", ordered_on__gt=since.replace(tzinfo=dt.timezone.utc).isoformat()))
-        statuses = self._read_statuses(items)
-        known = {record.apicbase_id: record for record in self.with_user(SUPERUSER_ID).search(
+            status__in="ORDERED,DELIVERED", ordering="ordered_on",
+            ordered_on__gt=since.replace(tzinfo=dt.timezone.utc).isoformat()))
+        statuses, unreadable = self._read_statuses(items)
+        Inbox = self.with_user(SUPERUSER_ID)
+        known = {record.apicbase_id: record for record in Inbox.search(
             [("company_id", "=", company.id), ("apicbase_id", "in", list(statuses))])}
         updated = sum(known[order_id]._apply_status(status) for order_id, status in statuses.items()
                       if order_id in known)
-        recovered = self._recover(company, items, known)
+        recovered = self._recover(company, items, set(known))
         marked = self._mark_in_apicbase(company, client)
-        return {"updated": updated, "recovered": len(recovered), "marked": marked}
+        return {"updated": updated, "recovered": len(recovered), "marked": marked, "unreadable": unreadable}
+
+    @api.model
+    def _follow_up_start(self, company):
+        """The window starts at the oldest order still open here (not closed or not paid), at most
+        FOLLOW_UP_MAX_DAYS back, and at least the configured number of days back."""
+        now = fields.Datetime.now()
+        start = now - dt.timedelta(days=max(1, company.apicbase_reconcile_days or 30))
+        oldest_open = self.with_user(SUPERUSER_ID).search(
+            [("company_id", "=", company.id), ("state", "=", "done"), ("ordered_on", "!=", False),
+             ("ordered_on", ">=", now - dt.timedelta(days=FOLLOW_UP_MAX_DAYS)),
+             "|", ("delivery_closed", "=", False), ("invoice_status", "!=", "3")],
+            order="ordered_on", limit=1).ordered_on
+        return min(start, oldest_open - dt.timedelta(seconds=1)) if oldest_open else start
 
     @api.model
     def _read_statuses(self, items):
-        statuses = {}
+        statuses, unreadable = {}, 0
         for item in items:
             try:
                 status = apicbase_payload.parse_order_status(item)
             except PayloadError as exc:
+                unreadable += 1
                 _logger.warning("Apicbase purchase order skipped by reconciliation: %s", exc)
                 continue
             statuses[status.id] = status
-        return statuses
+        return statuses, unreadable
 
     def _apply_status(self, status):
-        """Writes what changed; returns 1 when something did (for the count), else 0."""
+        """Writes what changed; returns 1 when the order's state did change (for the count), else 0.
+
+        Apicbase's fetched/viewed stamps are irreversible: one is copied when present, a local one
+        is never cleared (the list may simply not carry them).
+        """
         self.ensure_one()
         values = {
             "apicbase_status": status.status,
             "delivery_closed": bool(status.delivery_closed),
             "invoice_status": str(status.invoice_status) if status.invoice_status is not None else False,
-            "viewed_by_supplier_at": _to_naive_utc(status.viewed_by_supplier_at) or False,
-            "fetched_by_supplier_at": _to_naive_utc(status.fetched_by_supplier_at) or False,
         }
+        for name in ("viewed_by_supplier_at", "fetched_by_supplier_at"):
+            if getattr(status, name):
+                values[name] = _to_naive_utc(getattr(status, name))
         changes = {name: value for name, value in values.items() if self[name] != value}
+        if not changes:
+            return 0
         described = self._describe_changes(changes)
         self.write({**changes, "reconciled_at": fields.Datetime.now()})
         if not described:
-            return 0  # Apicbase's own fetched/viewed stamps are kept, but are no news
+            return 0  # stamps only: kept, but no news
         if self.sale_order_id:
             self.sale_order_id.message_post(body=_("Apicbase: %s", described), subtype_xmlid="mail.mt_note")
         return 1
@@ -437,45 +464,68 @@ class ApicbaseOrder(models.Model):
         return ", ".join(parts)
 
     @api.model
-    def _recover(self, company, items, known):
+    def _recover(self, company, items, known_ids):
+        """Stores and processes ORDERED orders we never received; one failure skips one order."""
+        # Any company holding the order has it: the same credentials may serve two companies.
+        held = set(self.with_user(SUPERUSER_ID).search(
+            [("apicbase_id", "in", [str(item.get("id")) for item in items if isinstance(item, dict)])]
+        ).mapped("apicbase_id")) | known_ids
+        # A webhook may be on its way for an order placed moments ago: let it arrive first.
+        settled = fields.Datetime.now() - RECOVERY_GRACE
         recovered = self.browse()
         for item in items:
-            if not isinstance(item, dict) or item.get("status") != "ORDERED" or str(item.get("id")) in known:
+            if not isinstance(item, dict) or item.get("status") != "ORDERED" or str(item.get("id")) in held:
                 continue
             try:
                 order = apicbase_payload.parse_order(item, statuses=apicbase_payload.ORDER_STATUSES)
             except PayloadError as exc:
                 _logger.warning("Apicbase order %s not recovered: %s", item.get("id"), exc)
                 continue
-            raw = json.dumps(item, default=str)
-            outcome, record = self._receive(company, raw, order, source="recovery")
-            if outcome != "duplicate":
-                record._apply_status(apicbase_payload.parse_order_status(item))
-                recovered |= record
+            if _to_naive_utc(order.ordered_on) > settled:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    outcome, record = self._receive(company, json.dumps(item, default=str), order,
+                                                    source="recovery", refuse_unmapped=False)
+                    if outcome != "duplicate":
+                        record._apply_status(apicbase_payload.parse_order_status(item))
+                        recovered |= record
+            except Exception as exc:  # noqa: BLE001 - e.g. the webhook arriving right now: next run
+                _logger.warning("Apicbase order %s not recovered this time: %s", item.get("id"), exc)
         return recovered
 
     @api.model
     def _mark_in_apicbase(self, company, client):
-        """PATCHes fetched (every order we hold) and viewed (confirmed ones, if the setting says so)."""
+        """PATCHes fetched (every order we hold) and viewed (confirmed, still expected, if set).
+
+        A refused PATCH is logged and the local stamps stay empty, so the next run asks again;
+        it never undoes what the run recovered or updated.
+        """
         base = [("company_id", "=", company.id), ("state", "!=", "refused"),
-                ("received_at", ">=", fields.Datetime.now() - dt.timedelta(days=company.apicbase_reconcile_days or 30))]
+                ("received_at", ">=", fields.Datetime.now() - dt.timedelta(days=FOLLOW_UP_MAX_DAYS))]
         inbox = self.with_user(SUPERUSER_ID)
         to_fetch = inbox.search(base + [("fetched_by_supplier_at", "=", False)])
-        to_view = inbox.search(base + [("viewed_by_supplier_at", "=", False),
-                                       ("sale_order_id.state", "=", "sale")]) \
+        to_view = inbox.search(base + [("viewed_by_supplier_at", "=", False), ("apicbase_status", "=", "ORDERED"),
+                                       ("delivery_closed", "=", False), ("sale_order_id.state", "=", "sale")]) \
             if company.apicbase_acknowledge else inbox.browse()
-        now = fields.Datetime.now()
-        if to_fetch:
-            client.mark_purchase_orders(to_fetch.mapped("apicbase_id"), fetched=True)
-            to_fetch.write({"fetched_by_supplier_at": now})
-        if to_view:
-            client.mark_purchase_orders(to_view.mapped("apicbase_id"), viewed=True)
-            to_view.write({"viewed_by_supplier_at": now})
-            for record in to_view:
-                record.sale_order_id.message_post(body=_("Acknowledged in Apicbase: the restaurant sees the "
-                                                         "order as viewed by the supplier."),
-                                                  subtype_xmlid="mail.mt_note")
-        return len(to_fetch) + len(to_view)
+        marked = 0
+        for records, flag, stamp in ((to_fetch, "fetched", "fetched_by_supplier_at"),
+                                     (to_view, "viewed", "viewed_by_supplier_at")):
+            if not records:
+                continue
+            try:
+                client.mark_purchase_orders(records.mapped("apicbase_id"), **{flag: True})
+            except ApicbaseError as exc:
+                _logger.warning("Apicbase refused to mark %s order(s) as %s: %s", len(records), flag, exc)
+                continue
+            records.write({stamp: fields.Datetime.now()})
+            marked += len(records)
+            if flag == "viewed":
+                for record in records:
+                    record.sale_order_id.message_post(
+                        body=_("Acknowledged in Apicbase: the restaurant sees the order as viewed by the supplier."),
+                        subtype_xmlid="mail.mt_note")
+        return marked
 
     @api.model
     def _cron_reconcile(self):
@@ -488,8 +538,10 @@ class ApicbaseOrder(models.Model):
                                 exc_info=not isinstance(exc, (ApicbaseError, UserError)))
 
     def action_reconcile(self):
+        if not self.env.user.has_group("sales_team.group_sale_manager"):
+            raise AccessError(_("Only sales managers can check Apicbase on demand; it runs every hour anyway."))
         companies = self.company_id or self.env.company
-        totals = {"updated": 0, "recovered": 0, "marked": 0}
+        totals = {"updated": 0, "recovered": 0, "marked": 0, "unreadable": 0}
         for company in companies:
             try:
                 result = self._reconcile(company)
@@ -500,7 +552,8 @@ class ApicbaseOrder(models.Model):
         return {"type": "ir.actions.client", "tag": "display_notification",
                 "params": {"type": "success", "next": {"type": "ir.actions.client", "tag": "soft_reload"},
                            "message": _("Apicbase checked: %(updated)s order(s) updated, %(recovered)s "
-                                        "recovered, %(marked)s marked in Apicbase.", **totals)}}
+                                        "recovered, %(marked)s marked in Apicbase, %(unreadable)s unreadable "
+                                        "(see the server log).", **totals)}}
 
     # ------------------------------------------------------------------
     # Actions

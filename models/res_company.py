@@ -105,6 +105,11 @@ class ResCompany(models.Model):
             except ContentError as exc:
                 raise ValidationError(_("Apicbase unit mapping: %s", exc)) from None
 
+    @api.constrains("apicbase_reconcile_days")
+    def _check_apicbase_reconcile_days(self):
+        if any(company.apicbase_reconcile_days < 1 for company in self):
+            raise ValidationError(_("The Apicbase follow-up covers at least one day."))
+
     def _apicbase_unit_map(self):
         self.ensure_one()
         return content_lib.unit_map_from_text(self.apicbase_unit_mapping)
