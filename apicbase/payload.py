@@ -180,6 +180,29 @@ def _read_invoice_status(reader, data):
     return value
 
 
+def _read_status(reader, data, statuses):
+    status = reader.text(data, "status", "status")
+    if status is not None and status not in statuses:
+        reader.problem("status", f"unknown status {status!r}, expected one of {', '.join(statuses)}")
+    return status
+
+
+def _read_follow_up(reader, data):
+    """The fields the purchase-orders list adds to the webhook's: delivery, invoice, stamps."""
+    delivery_closed = data.get("delivery_closed")
+    if delivery_closed is not None and not isinstance(delivery_closed, bool):
+        reader.problem("delivery_closed", "must be true or false")
+        delivery_closed = None
+    return {
+        "delivery_closed": delivery_closed,
+        "invoice_status": _read_invoice_status(reader, data),
+        "viewed_by_supplier_at": reader.datetime(data, "viewed_by_supplier_at", "viewed_by_supplier_at",
+                                                 required=False),
+        "fetched_by_supplier_at": reader.datetime(data, "fetched_by_supplier_at", "fetched_by_supplier_at",
+                                                  required=False),
+    }
+
+
 def parse_order(data, statuses=WEBHOOK_STATUSES):
     """Builds a :class:`PurchaseOrder` from a decoded JSON object.
 
@@ -189,9 +212,7 @@ def parse_order(data, statuses=WEBHOOK_STATUSES):
     reader = _Reader()
     if not isinstance(data, dict):
         raise PayloadError([("$", "the purchase order must be a JSON object")])
-    status = reader.text(data, "status", "status")
-    if status is not None and status not in statuses:
-        reader.problem("status", f"unknown status {status!r}, expected one of {', '.join(statuses)}")
+    status = _read_status(reader, data, statuses)
     packages = data.get("packages")
     lines = ()
     if not isinstance(packages, list):
@@ -200,10 +221,6 @@ def parse_order(data, statuses=WEBHOOK_STATUSES):
         reader.problem("packages", "must contain at least one package")
     else:
         lines = tuple(_read_line(reader, item, index) for index, item in enumerate(packages))
-    delivery_closed = data.get("delivery_closed")
-    if delivery_closed is not None and not isinstance(delivery_closed, bool):
-        reader.problem("delivery_closed", "must be true or false")
-        delivery_closed = None
     order = PurchaseOrder(
         id=reader.text(data, "id", "id"),
         order_number=reader.text(data, "order_number", "order_number"),
@@ -216,12 +233,7 @@ def parse_order(data, statuses=WEBHOOK_STATUSES):
         remarks=reader.text(data, "order_remarks", "order_remarks", required=False),
         owner=_read_owner(reader, data),
         theoretical_price=reader.decimal(data, "theoretical_price", "theoretical_price"),
-        delivery_closed=delivery_closed,
-        invoice_status=_read_invoice_status(reader, data),
-        viewed_by_supplier_at=reader.datetime(data, "viewed_by_supplier_at", "viewed_by_supplier_at",
-                                              required=False),
-        fetched_by_supplier_at=reader.datetime(data, "fetched_by_supplier_at", "fetched_by_supplier_at",
-                                               required=False),
+        **_read_follow_up(reader, data),
     )
     if reader.problems:
         raise PayloadError(reader.problems)
@@ -264,22 +276,8 @@ def parse_order_status(data):
     reader = _Reader()
     if not isinstance(data, dict):
         raise PayloadError([("$", "the purchase order must be a JSON object")])
-    status = reader.text(data, "status", "status")
-    if status is not None and status not in ORDER_STATUSES:
-        reader.problem("status", f"unknown status {status!r}, expected one of {', '.join(ORDER_STATUSES)}")
-    delivery_closed = data.get("delivery_closed")
-    if delivery_closed is not None and not isinstance(delivery_closed, bool):
-        reader.problem("delivery_closed", "must be true or false")
-    result = OrderStatus(
-        id=reader.text(data, "id", "id"),
-        status=status,
-        delivery_closed=delivery_closed if isinstance(delivery_closed, bool) else None,
-        invoice_status=_read_invoice_status(reader, data),
-        viewed_by_supplier_at=reader.datetime(data, "viewed_by_supplier_at", "viewed_by_supplier_at",
-                                              required=False),
-        fetched_by_supplier_at=reader.datetime(data, "fetched_by_supplier_at", "fetched_by_supplier_at",
-                                               required=False),
-    )
+    result = OrderStatus(id=reader.text(data, "id", "id"), status=_read_status(reader, data, ORDER_STATUSES),
+                         **_read_follow_up(reader, data))
     if reader.problems:
         raise PayloadError(reader.problems)
     return result
