@@ -194,6 +194,17 @@ def test_publish_an_assortment_then_read_its_events_and_packages(sim):
     assert not [event for event in events if event["event_type"] == "ERROR"]
 
 
+def test_uploaded_files_are_listed(sim):
+    client = make_client(sim)
+    packages, _rejected = assortment.build_assortment(
+        [assortment.Article("RICE-5KG", "Rice 5 kg", price=Decimal("7.5"), content_label="5 kg")])
+    answer = client.post_assortment_file("CUST-3", assortment.dumps(packages))
+    sim.wait_until_processed()
+    files = list(client.iter_files())
+    assert [entry["id"] for entry in files if entry["customer_number"] == "CUST-3"] == [answer["id"]]
+    assert all("content" not in entry for entry in files)
+
+
 def test_purchase_orders_and_the_fetched_patch(sim):
     client = make_client(sim)
     ordered = list(client.iter_purchase_orders(status="ORDERED"))
