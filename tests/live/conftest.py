@@ -26,8 +26,9 @@ def pytest_collection_modifyitems(config, items):
 def live_db():
     name = f"apicbase_live_{uuid.uuid4().hex[:8]}"
     subprocess.run(["createdb", "-T", DB_TEMPLATE, name], check=True)
-    token = seed(name)
-    yield name, token
-    subprocess.run(["dropdb", "--if-exists", name], check=False)
+    try:
+        yield name, seed(name)
+    finally:
+        subprocess.run(["dropdb", "--if-exists", name], check=False)
 
 
