@@ -128,15 +128,29 @@ class _Reader:
         return self.iso_datetime(value, path)
 
     def iso_datetime(self, value, path):
-        try:
-            parsed = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
+        parsed = parse_datetime(value)
+        if parsed is None:
             self.problem(path, f"{value!r} is not an ISO 8601 date-time")
-            return None
-        if parsed.tzinfo is None:
-            # Apicbase documents ISO 8601 without promising an offset; it runs in UTC.
-            parsed = parsed.replace(tzinfo=dt.timezone.utc)
-        return parsed.astimezone(dt.timezone.utc)
+        return parsed
+
+
+def parse_datetime(value):
+    """An ISO 8601 text as an aware UTC datetime, or None when it is not one."""
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        # Apicbase documents ISO 8601 without promising an offset; it runs in UTC.
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc)
+
+
+def naive_utc(value):
+    """An aware datetime as the naive UTC value Odoo stores; None stays None."""
+    if not value:
+        return None
+    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def _read_line(reader, data, index):

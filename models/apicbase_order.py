@@ -11,6 +11,7 @@ from odoo.tools import clean_context
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..apicbase import payload as apicbase_payload
+from ..apicbase.payload import naive_utc
 from ..apicbase.errors import ApicbaseError, PayloadError
 
 _logger = logging.getLogger(__name__)
@@ -26,12 +27,6 @@ class ApicbaseMappingError(UserError):
 
 FOLLOW_UP_MAX_DAYS = 180  # how far back an order still open here is followed at most
 RECOVERY_GRACE = dt.timedelta(minutes=15)  # an order younger than this may still come by webhook
-
-
-def _to_naive_utc(value):
-    if not value:
-        return None
-    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 class ApicbaseOrder(models.Model):
@@ -190,8 +185,8 @@ class ApicbaseOrder(models.Model):
             RETURNING id
             """,
             (order.id, company.id, order.order_number, source, _text(raw), now,
-             order.customer_number, _to_naive_utc(order.ordered_on),
-             _to_naive_utc(order.expected_delivery_date), order.status, uid, uid, now, now),
+             order.customer_number, naive_utc(order.ordered_on),
+             naive_utc(order.expected_delivery_date), order.status, uid, uid, now, now),
             log_exceptions=False,
         )
         row = self.env.cr.fetchone()
@@ -346,8 +341,8 @@ class ApicbaseOrder(models.Model):
             "user_id": salesperson.id,
             "client_order_ref": order.order_number,
             "origin": _("Apicbase %s", order.order_number),
-            "date_order": _to_naive_utc(order.ordered_on),
-            "commitment_date": _to_naive_utc(order.expected_delivery_date),
+            "date_order": naive_utc(order.ordered_on),
+            "commitment_date": naive_utc(order.expected_delivery_date),
             "apicbase_order_id": self.id,
             "apicbase_remarks": order.remarks or False,
             "apicbase_owner": order.owner or False,
@@ -440,7 +435,7 @@ class ApicbaseOrder(models.Model):
         }
         for name in ("viewed_by_supplier_at", "fetched_by_supplier_at"):
             if getattr(status, name):
-                values[name] = _to_naive_utc(getattr(status, name))
+                values[name] = naive_utc(getattr(status, name))
         changes = {name: value for name, value in values.items() if self[name] != value}
         if not changes:
             return 0
@@ -481,7 +476,7 @@ class ApicbaseOrder(models.Model):
             except PayloadError as exc:
                 _logger.warning("Apicbase order %s not recovered: %s", item.get("id"), exc)
                 continue
-            if _to_naive_utc(order.ordered_on) > settled:
+            if naive_utc(order.ordered_on) > settled:
                 continue
             try:
                 with self.env.cr.savepoint():

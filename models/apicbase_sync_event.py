@@ -7,6 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..apicbase.errors import ApicbaseError
+from ..apicbase.payload import naive_utc, parse_datetime
 
 _logger = logging.getLogger(__name__)
 
@@ -14,16 +15,6 @@ _logger = logging.getLogger(__name__)
 # time still speaks of the file just sent.
 CLOCK_SKEW = dt.timedelta(minutes=10)
 EVENT_TYPES = [("CRITICAL", "Critical"), ("ERROR", "Error"), ("WARNING", "Warning"), ("INFO", "Info")]
-
-
-def _parse_datetime(value):
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).strip())
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 class ApicbaseSyncEvent(models.Model):
@@ -108,7 +99,7 @@ class ApicbaseSyncEvent(models.Model):
     def _values(self, company, key, event, products, assortments):
         product = products.get(event.get("third_party_id")) or self.env["product.product"]
         assortment = assortments.get(event.get("customer_number")) or self.env["apicbase.assortment"]
-        created_at = _parse_datetime(event.get("created_at")) if event.get("created_at") else None
+        created_at = naive_utc(parse_datetime(event["created_at"])) if event.get("created_at") else None
         event_type = event.get("event_type") if event.get("event_type") in dict(EVENT_TYPES) else "INFO"
         extra = event.get("extra_data")
         return {

@@ -201,3 +201,10 @@ def test_order_status_defects():
         "invoice_status": "must be one of 0, 1, 2, 3, got 7",
         "delivery_closed": "must be true or false",
     }
+
+
+def test_datetime_helpers_used_at_the_odoo_boundary():
+    assert payload.parse_datetime("2026-11-25T10:00:00+01:00") == dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
+    assert payload.parse_datetime("not a date") is None
+    assert payload.naive_utc(payload.parse_datetime("2026-11-25T10:00:00")) == dt.datetime(2026, 11, 25, 10, 0)
+    assert payload.naive_utc(None) is None
