@@ -10,6 +10,7 @@ from odoo.tools.safe_eval import safe_eval
 
 from ..apicbase import assortment as assortment_lib
 from ..apicbase.errors import ApicbaseError, ContentError
+from .actions import notification, open_records
 from .product_template import SYNC_STATES
 
 _logger = logging.getLogger(__name__)
@@ -162,9 +163,9 @@ class ApicbaseAssortment(models.Model):
         self.write({"validation_report": self._report_html(packages, rejected, articles),
                     "validation_checked_at": fields.Datetime.now()})
         if rejected:
-            return _notify(_("%(bad)s of %(total)s product(s) would be rejected: see the Validation tab.",
+            return notification(_("%(bad)s of %(total)s product(s) would be rejected: see the Validation tab.",
                              bad=len(rejected), total=len(articles)), "warning")
-        return _notify(_("All %s product(s) are ready for Apicbase.", len(packages)), "success")
+        return notification(_("All %s product(s) are ready for Apicbase.", len(packages)), "success")
 
     def _report_html(self, packages, rejected, articles):
         warnings = {article.third_party_id or article.name: found for article in articles
@@ -195,7 +196,7 @@ class ApicbaseAssortment(models.Model):
     def action_publish(self):
         for assortment in self:
             assortment._publish()
-        return _notify(_("Published. Apicbase processes the file in the background; its events "
+        return notification(_("Published. Apicbase processes the file in the background; its events "
                          "appear here once read."), "success")
 
     def _publish(self, packages=None, rejected=None):
@@ -234,14 +235,8 @@ class ApicbaseAssortment(models.Model):
 
     def action_view_events(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Sync Events"),
-            "res_model": "apicbase.sync.event",
-            "view_mode": "list,form",
-            "domain": [("assortment_id", "=", self.id)],
-            "context": {"search_default_current": 1},
-        }
+        return open_records("apicbase.sync.event", _("Sync Events"), domain=[("assortment_id", "=", self.id)],
+                            context={"search_default_current": 1})
 
     def action_poll_events(self):
         for company in self.company_id:
@@ -249,7 +244,7 @@ class ApicbaseAssortment(models.Model):
                 self.env["apicbase.sync.event"]._poll(company)
             except ApicbaseError as exc:
                 raise UserError(_("Reading Apicbase's events failed: %s", exc)) from None
-        return _notify(_("Events read from Apicbase."), "success")
+        return notification(_("Events read from Apicbase."), "success")
 
     def _apicbase_update_sync_state(self):
         for assortment in self:
@@ -274,8 +269,3 @@ class ApicbaseAssortment(models.Model):
                 _logger.warning("Apicbase assortment %s not republished: %s", assortment.id, exc,
                                 exc_info=not isinstance(exc, (ApicbaseError, UserError)))
 
-
-def _notify(message, kind):
-    return {"type": "ir.actions.client", "tag": "display_notification",
-            "params": {"message": message, "type": kind, "sticky": kind != "success",
-                       "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}

@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..apicbase.errors import ApicbaseError
+from .actions import notification, open_records
 
 _logger = logging.getLogger(__name__)
 
@@ -114,16 +115,9 @@ class ApicbaseCustomer(models.Model):
             self.env["apicbase.package"]._pull(company, customers)
         except ApicbaseError as exc:
             raise UserError(_("Reading customers and packages from Apicbase failed: %s", exc)) from None
-        return {"type": "ir.actions.client", "tag": "display_notification",
-                "params": {"type": "success", "message": _("%s customer(s) read from Apicbase.", len(customers)),
-                           "next": {"type": "ir.actions.client", "tag": "soft_reload"}}}
+        return notification(_("%s customer(s) read from Apicbase.", len(customers)))
 
     def action_view_packages(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Packages of %s", self.customer_number),
-            "res_model": "apicbase.package",
-            "view_mode": "list,form",
-            "domain": [("customer_id", "=", self.id)],
-        }
+        return open_records("apicbase.package", _("Packages of %s", self.customer_number),
+                            domain=[("customer_id", "=", self.id)])

@@ -13,6 +13,7 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from ..apicbase import payload as apicbase_payload
 from ..apicbase.payload import naive_utc
 from ..apicbase.errors import ApicbaseError, PayloadError
+from .actions import RELOAD, notification, open_records
 
 _logger = logging.getLogger(__name__)
 
@@ -544,11 +545,9 @@ class ApicbaseOrder(models.Model):
                 raise UserError(_("Reading purchase orders from Apicbase failed: %s", exc)) from None
             for key in totals:
                 totals[key] += result[key]
-        return {"type": "ir.actions.client", "tag": "display_notification",
-                "params": {"type": "success", "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-                           "message": _("Apicbase checked: %(updated)s order(s) updated, %(recovered)s "
-                                        "recovered, %(marked)s marked in Apicbase, %(unreadable)s unreadable "
-                                        "(see the server log).", **totals)}}
+        return notification(_("Apicbase checked: %(updated)s order(s) updated, %(recovered)s recovered, "
+                              "%(marked)s marked in Apicbase, %(unreadable)s unreadable (see the server log).",
+                              **totals))
 
     # ------------------------------------------------------------------
     # Actions
@@ -571,25 +570,12 @@ class ApicbaseOrder(models.Model):
         done = to_process.filtered(lambda r: r.state == "done")
         message = _("%(done)s of %(total)s order(s) now have a sale order.",
                     done=len(done), total=len(to_process))
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "message": message,
-                "type": "success" if len(done) == len(to_process) else "warning",
-                "next": {"type": "ir.actions.act_window_close"} if len(self) > 1 else
-                        {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(message, "success" if len(done) == len(to_process) else "warning",
+                            next_action={"type": "ir.actions.act_window_close"} if len(self) > 1 else RELOAD)
 
     def action_open_sale_order(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "sale.order",
-            "res_id": self.sale_order_id.id,
-            "view_mode": "form",
-        }
+        return open_records("sale.order", res_id=self.sale_order_id.id)
 
 
 def _text(raw):

@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from ..apicbase import assortment as assortment_lib
 from ..apicbase import content as content_lib
 from ..apicbase.errors import ContentError
+from .actions import open_records
 
 _logger = logging.getLogger(__name__)
 
@@ -221,13 +222,7 @@ class ApicbasePackage(models.Model):
             if product and len(product) == 1:
                 package.product_id = product
         missing._compute_drift()
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Created Products"),
-            "res_model": "product.template",
-            "view_mode": "list,form",
-            "domain": [("id", "in", templates.ids)],
-        }
+        return open_records("product.template", _("Created Products"), domain=[("id", "in", templates.ids)])
 
     def _product_values(self):
         self.ensure_one()

@@ -3,6 +3,7 @@ from odoo.exceptions import ValidationError
 
 from ..apicbase import content as content_lib
 from ..apicbase.errors import ContentError
+from .actions import open_records
 
 PRICE_UNITS = [("kg", "kg"), ("g", "g"), ("l", "l"), ("piece", "piece")]
 SYNC_STATES = [("none", "Not synced"), ("ok", "OK"), ("warning", "Warnings"), ("error", "Errors")]
@@ -106,10 +107,5 @@ class ProductTemplate(models.Model):
 
     def action_open_apicbase_events(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Apicbase Sync Events"),
-            "res_model": "apicbase.sync.event",
-            "view_mode": "list,form",
-            "domain": [("product_tmpl_id", "=", self.id)],
-        }
+        return open_records("apicbase.sync.event", _("Apicbase Sync Events"),
+                            domain=[("product_tmpl_id", "=", self.id)])

@@ -1,11 +1,8 @@
 from odoo import _, api, fields, models
 
 from ..apicbase.errors import ApicbaseError
+from .actions import notification
 
-
-def _notification(title, message, kind):
-    return {"type": "ir.actions.client", "tag": "display_notification",
-            "params": {"title": title, "message": message, "type": kind, "sticky": kind == "danger"}}
 
 
 class ResConfigSettings(models.TransientModel):
@@ -42,9 +39,9 @@ class ResConfigSettings(models.TransientModel):
         try:
             count = self.company_id._apicbase_client().test_connection()
         except ApicbaseError as exc:
-            return _notification(_("Apicbase connection failed"), str(exc), "danger")
-        return _notification(_("Apicbase connection works"),
-                             _("Apicbase lists %s customer(s) for this supplier.", count), "success")
+            return notification(str(exc), "danger", title=_("Apicbase connection failed"), next_action=None)
+        return notification(_("Apicbase lists %s customer(s) for this supplier.", count), "success",
+                            title=_("Apicbase connection works"), next_action=None)
 
     def action_apicbase_regenerate_webhook_url(self):
         self.company_id._apicbase_reset_webhook_token()

@@ -3,6 +3,8 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from .actions import open_records
+
 _logger = logging.getLogger(__name__)
 
 
@@ -36,12 +38,7 @@ class SaleOrder(models.Model):
 
     def action_open_apicbase_order(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "apicbase.order",
-            "res_id": self.apicbase_order_id.id,
-            "view_mode": "form",
-        }
+        return open_records("apicbase.order", res_id=self.apicbase_order_id.id)
 
     def _apicbase_apply_prices(self, po):
         """Puts the configured price on each line and flags lines whose prices disagree.

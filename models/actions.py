@@ -1,0 +1,22 @@
+"""Client-action dictionaries the addon's buttons return (no model here)."""
+
+RELOAD = {"type": "ir.actions.client", "tag": "soft_reload"}
+
+
+def notification(message, kind="success", title=None, next_action=RELOAD):
+    """A toast; errors and warnings stay until closed. ``next_action`` runs after it (default: reload)."""
+    params = {"message": message, "type": kind, "sticky": kind != "success"}
+    if title:
+        params["title"] = title
+    if next_action:
+        params["next"] = next_action
+    return {"type": "ir.actions.client", "tag": "display_notification", "params": params}
+
+
+def open_records(model, name=None, res_id=None, domain=None, context=None):
+    """Opens one record's form (``res_id``) or a list filtered by ``domain``."""
+    action = {"type": "ir.actions.act_window", "res_model": model,
+              "view_mode": "form" if res_id else "list,form"}
+    optional = {"name": name, "res_id": res_id, "domain": domain, "context": context}
+    action.update({key: value for key, value in optional.items() if value is not None})
+    return action
