@@ -11,6 +11,7 @@ from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE, PG_CONCURRENCY_
 from ..apicbase import signature
 from ..apicbase.errors import PayloadError
 from ..apicbase.payload import parse_order_json
+from ..models.res_company import WEBHOOK_ROUTE
 
 _logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def _read_body_limited():
 
 class ApicbaseWebhookController(http.Controller):
 
-    @http.route("/apicbase/webhook/<string:token>", type="http", auth="public", methods=["POST"],
+    @http.route(WEBHOOK_ROUTE + "<string:token>", type="http", auth="public", methods=["POST"],
                 csrf=False, save_session=False)
     def apicbase_order_webhook(self, token, **_kwargs):
         company = request.env["res.company"].sudo()._apicbase_company_from_token(token)

@@ -10,11 +10,6 @@ class ProductProduct(models.Model):
              "Empty: the internal reference is used.")
     apicbase_event_ids = fields.One2many("apicbase.sync.event", "product_id", string="Apicbase Sync Events")
 
-    def _apicbase_third_party_id(self):
-        """The id this variant has in Apicbase (``third_party_id`` / ``supplier_article_number``)."""
-        self.ensure_one()
-        return self.apicbase_article_number or self.default_code or False
-
     @api.model
     def _apicbase_find(self, numbers, company):
         """Products per article number, in one query: explicit Apicbase number first, then internal reference.
