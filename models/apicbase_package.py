@@ -168,11 +168,13 @@ class ApicbasePackage(models.Model):
             assortment = self.env["apicbase.assortment"]._for_customer(customer)
             linked = packages.filtered("product_id")
             expected = assortment._expected_packages(linked.product_id) if assortment else {}
+            changed = {}  # one write per distinct text: "no product" and the like repeat a lot
             for package in packages:
-                differences = package._differences(expected.get(package.product_id.id), assortment)
-                text = "\n".join(differences) or False
+                text = "\n".join(package._differences(expected.get(package.product_id.id), assortment)) or False
                 if package.drift != text:
-                    package.write({"drift": text, "has_drift": bool(differences)})
+                    changed.setdefault(text, []).append(package.id)
+            for text, ids in changed.items():
+                self.browse(ids).write({"drift": text, "has_drift": bool(text)})
 
     def _differences(self, expected, assortment):
         if not self.product_id:

@@ -83,6 +83,21 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
         self.assertTrue(known.sale_order_id.message_ids.filtered(
             lambda m: "Acknowledged in Apicbase" in (m.body or "")))
 
+    def test_the_window_reaches_back_to_orders_still_open_here(self):
+        self.company.apicbase_reconcile_days = 30
+        old = (datetime.now(timezone.utc) - timedelta(days=60)).isoformat()
+        self.sim_order("po-2002")["ordered_on"] = old
+        try:
+            _outcome, known = self.receive(dict(self.known, ordered_on=old))
+            self.sim_order("po-2002").update(status="DELIVERED")
+            self.env["apicbase.order"]._reconcile(self.company)
+        finally:
+            self.sim_order("po-2002")["ordered_on"] = self.known["ordered_on"]
+        self.assertEqual(known.apicbase_status, "DELIVERED", "60 days old, but not closed here: still followed")
+        query = [entry["query"] for entry in self.sim.requests_log
+                 if "purchase_orders" in entry["path"] and entry["method"] == "GET"][-1]
+        self.assertEqual(query.get("ordering"), "ordered_on")  # oldest first: pages do not shift under us
+
     def test_recovery_never_refuses(self):
         self.company.apicbase_unmapped_policy = "refuse"
         self.sim_order("po-2001")["packages"][0]["supplier_package"]["supplier_article_number"] = "GONE-1"
