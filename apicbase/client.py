@@ -13,6 +13,7 @@ What it takes care of, so callers don't:
 Errors carry the HTTP status and Apicbase's message, never a secret or token.
 """
 import collections
+import datetime as dt
 import json
 import random
 import time
@@ -21,8 +22,11 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util import Timeout
 
 from .errors import ApicbaseError
+from .payload import parse_datetime
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 PAGE_SIZE = 200  # the documented maximum "in most cases"
@@ -96,13 +100,70 @@ def _decimal_default(value):
 
 
 def purchase_orders_patch_body(ids, fetched=False, viewed=False):
-    """The body of the fetched/viewed PATCH; its real shape is not documented, so it lives here only."""
+    """The body of the fetched/viewed PATCH.
+
+    Apicbase's reference names the flags ``fetched_by_supplier`` and ``viewed_by_supplier``
+    (true; the stamps cannot be undone). How the body names the orders is not documented:
+    ``ids`` is our guess, made here and nowhere else.
+    """
     body = {"ids": list(ids)}
     if fetched:
-        body["fetched"] = True
+        body["fetched_by_supplier"] = True
     if viewed:
-        body["viewed"] = True
+        body["viewed_by_supplier"] = True
     return body
+
+
+# Apicbase types its date filters as dates: ``ordered_on__gt=2026-11-01T10:00:00Z`` is a 400
+# ("Enter a valid date."). Whether it reads a date as midnight UTC, midnight in its own time
+# zone or a calendar day is not documented; two days of margin cover every reading (and every
+# time zone), and the items are then narrowed here to the exact moment asked for.
+DATE_FILTER_MARGIN = dt.timedelta(days=2)
+
+
+def date_filter_value(moment):
+    """``YYYY-MM-DD`` safely before ``moment`` (an aware or naive-UTC datetime), for ``__gt``/``__gte``."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc)
+    return (moment - DATE_FILTER_MARGIN).date().isoformat()
+
+
+def _after(items, field, moment, inclusive):
+    """The items whose ``field`` is after ``moment``; an item whose date is unreadable is kept
+    for the caller to report."""
+    moment = moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment
+    for item in items:
+        when = parse_datetime(item.get(field)) if isinstance(item, dict) and item.get(field) else None
+        if when is not None and when.tzinfo is None:
+            when = when.replace(tzinfo=dt.timezone.utc)
+        if when is None or when > moment or (inclusive and when == moment):
+            yield item
+
+
+class _ConnectTimeoutAdapter(HTTPAdapter):
+    """Applies the connect timeout at the transport, below ``Session.send``.
+
+    The session is given the read timeout alone, a plain number: code that wraps
+    ``Session.send`` (test harnesses, instrumentation) and compares the timeout with a
+    number keeps working, and a dead host still fails after the short connect timeout.
+    """
+
+    def __init__(self, connect_timeout):
+        super().__init__()
+        self.connect_timeout = connect_timeout
+
+    def send(self, request, stream=False, timeout=None, **kwargs):
+        if timeout is not None and not isinstance(timeout, (tuple, Timeout)):
+            timeout = Timeout(connect=self.connect_timeout, read=timeout)
+        return super().send(request, stream=stream, timeout=timeout, **kwargs)
+
+
+def _new_session(connect_timeout):
+    session = requests.Session()
+    adapter = _ConnectTimeoutAdapter(connect_timeout)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 class ApicbaseClient:
@@ -116,14 +177,15 @@ class ApicbaseClient:
         self.token_url = token_url
         self._client_id = client_id
         self._client_secret = client_secret
-        self.timeout = timeout
+        # (connect, read) seconds; a single number is both.
+        self.connect_timeout, self.read_timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         self.max_attempts = max_attempts
         self.max_total_seconds = max_total_seconds
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.requests_per_minute = requests_per_minute
         self.token_encoding = token_encoding
-        self.session = session or requests.Session()
+        self.session = session or _new_session(self.connect_timeout)
         self._sleep, self._clock, self._jitter = sleep, clock, jitter
         self._token = None
         self._token_expires_at = 0.0
@@ -218,7 +280,7 @@ class ApicbaseClient:
         self._pace()
         self.request_count += 1
         try:
-            return self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+            return self.session.request(method, url, headers=headers, timeout=self.read_timeout, **kwargs)
         except requests.Timeout:
             raise _Retry(ApiError("timed out", path=path)) from None
         except requests.ConnectionError:
@@ -317,9 +379,13 @@ class ApicbaseClient:
     def iter_files(self, **filters):
         return self.paginate("files/", filters)
 
-    def iter_events(self, **filters):
-        """Filters: third_party_id, customer_number, message, event_type, created_at__gte/__lte."""
-        return self.paginate("events/", filters)
+    def iter_events(self, created_since=None, **filters):
+        """Filters: third_party_id, customer_number, message, event_type. ``created_since`` (a
+        datetime) yields the events created at or after it (sent as a date, see DATE_FILTER_MARGIN)."""
+        if created_since is None:
+            return self.paginate("events/", filters)
+        filters["created_at__gte"] = date_filter_value(created_since)
+        return _after(self.paginate("events/", filters), "created_at", created_since, inclusive=True)
 
     def iter_customers(self):
         return self.paginate("customers/")
@@ -331,9 +397,13 @@ class ApicbaseClient:
     def get_package(self, customer_number, third_party_id):
         return self.request("GET", f"customers/{_segment(customer_number)}/packages/{_segment(third_party_id)}/")
 
-    def iter_purchase_orders(self, **filters):
-        """Filters as documented: status, status__in, ordered_on__gt, delivery_closed, ..."""
-        return self.paginate("purchase_orders/", filters)
+    def iter_purchase_orders(self, ordered_after=None, **filters):
+        """Filters as documented: status, status__in, delivery_closed, ... ``ordered_after`` (a
+        datetime) yields the orders ordered strictly after it (sent as a date, see DATE_FILTER_MARGIN)."""
+        if ordered_after is None:
+            return self.paginate("purchase_orders/", filters)
+        filters["ordered_on__gt"] = date_filter_value(ordered_after)
+        return _after(self.paginate("purchase_orders/", filters), "ordered_on", ordered_after, inclusive=False)
 
     def mark_purchase_orders(self, ids, fetched=False, viewed=False):
         return self.request("PATCH", "purchase_orders/",

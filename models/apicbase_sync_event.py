@@ -64,10 +64,8 @@ class ApicbaseSyncEvent(models.Model):
     def _poll(self, company):
         """Reads the events Apicbase logged since the newest one we have; returns the new records."""
         client = company._apicbase_client()
-        filters = {}
-        if company.apicbase_last_event_at:
-            filters["created_at__gte"] = company.apicbase_last_event_at.replace(tzinfo=dt.timezone.utc).isoformat()
-        events = list(client.iter_events(**filters))
+        since = company.apicbase_last_event_at
+        events = list(client.iter_events(created_since=since.replace(tzinfo=dt.timezone.utc) if since else None))
         created = self._store(company, events)
         newest = max((record.created_at for record in created if record.created_at), default=None)
         values = {"apicbase_last_events_poll_at": fields.Datetime.now()}

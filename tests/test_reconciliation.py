@@ -70,6 +70,27 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
         self.assertEqual(again, {"updated": 0, "recovered": 0, "marked": 0, "unreadable": 0})
         self.assertEqual(self.env["apicbase.order"].search_count([("apicbase_id", "=", "po-2001")]), 1)
 
+    def test_follow_up_speaks_the_documented_api(self):
+        """Date filters as dates (a date-time is a 400 from Apicbase), the PATCH with the documented
+        fetched_by_supplier field: every call of the run is answered 2xx."""
+        self.sim.requests_log.clear()
+        self.receive(self.known)
+        result = self.env["apicbase.order"]._reconcile(self.company)
+        self.assertEqual((result["recovered"], result["marked"]), (1, 2))
+        calls = [entry for entry in self.sim.requests_log if "purchase_orders" in entry["path"]]
+        self.assertEqual({entry["status"] for entry in calls}, {200})
+        [listing] = [entry for entry in calls if entry["method"] == "GET"]
+        self.assertRegex(listing["query"]["ordered_on__gt"], r"^\d{4}-\d{2}-\d{2}$")
+        self.assertEqual([entry["method"] for entry in calls], ["GET", "PATCH"])
+
+    def test_list_items_with_numbers_and_booleans_as_text_are_read(self):
+        _outcome, known = self.receive(self.known)
+        self.sim_order("po-2002").update(status="DELIVERED", delivery_closed="true", invoice_status="2")
+        result = self.env["apicbase.order"]._reconcile(self.company)
+        self.assertEqual(result["unreadable"], 0)
+        self.assertEqual((known.apicbase_status, known.delivery_closed, known.invoice_status),
+                         ("DELIVERED", True, "2"))
+
     def test_confirmed_orders_are_acknowledged_when_asked(self):
         self.company.apicbase_acknowledge = True
         _outcome, known = self.receive(self.known)

@@ -16,10 +16,21 @@ Faithful to what we know of Apicbase (``shared/apicbase-api.md``)
   ``{"access_token", "expires_in", "token_type": "Bearer", "scope": "supplier"}``; no refresh
   token; tokens live ``token_ttl`` seconds (one week by default).
 * Every endpoint under ``/api/v2/integrations/suppliers/`` needs ``Authorization: Bearer``.
+* Paths exactly as documented, anything else 404: ``/oauth/token/``, ``files/``, ``events/``,
+  ``customers/``, ``customers/{customer_number}/packages`` (no trailing slash),
+  ``customers/{customer_number}/packages/{third_party_id}/``, ``purchase_orders/``.
 * Rate limit: ``rate_limit`` requests per rolling minute per client over all API endpoints, then
   429 with ``Retry-After`` (Django REST Framework's throttle message and header).
 * Pagination ``{"count", "next", "previous", "results"}``, ``page``, ``page_size`` (10 by default,
-  200 at most), ``ordering``.
+  200 at most), ``ordering``; ``next``/``previous`` are page numbers (integer|null) as documented,
+  absolute URLs with ``next_style="url"``.
+* Packages as in the documented examples: ``price`` a JSON number, ``supplier_outlet_id`` an
+  integer or null (customers too).
+* Purchase-order date filters (``ordered_on``, ``expected_delivery_date``, the fetched/viewed
+  dates, with ``__gt``/``__lt``) are typed ``date``: ``YYYY-MM-DD`` only, anything else is a 400
+  ``{"<filter>": ["Enter a valid date."]}``.
+* ``PATCH purchase_orders/`` takes the documented ``fetched_by_supplier`` / ``viewed_by_supplier``
+  (true); the stamps ``*_by_supplier_at`` never change once set.
 * The assortment file: a JSON array of packages with the documented fields, lengths, decimal
   places, ``price_type_code``/``price_unit``, the nested ``package_description`` (outer levels:
   decimal quantity with up to 6 decimals; innermost level: integer quantity and a ``unit_name``
@@ -39,8 +50,8 @@ Assumptions (the doc marks these **unknown**; each is one choice among several)
   token: "Authentication credentials were not provided."; expired token: "Token is expired".
 * Rate-limit headers other than ``Retry-After``: none are sent (their names are unknown).
   Requests refused with 429 do not count in the window (as in DRF).
-* ``next``/``previous``: absolute URLs built like DRF (sorted query, ``page`` removed for
-  page 1) with ``next_style="url"``; plain integers with ``next_style="page"``.
+* ``next``/``previous`` with ``next_style="url"``: absolute URLs built like DRF (sorted query,
+  ``page`` removed for page 1).
   ``page=last`` is accepted (DRF); a ``page_size`` that is not a positive integer means 10.
 * ``POST files/``: a multipart upload whose ``file`` part carries a filename (as Django needs
   for a file field); answer 201 ``{"id" (integer), "customer_number", "status": "PENDING",
@@ -57,12 +68,17 @@ Assumptions (the doc marks these **unknown**; each is one choice among several)
   once the file is processed.
 * Purchase orders carry the webhook payload plus ``delivery_closed``, ``invoice_status``,
   ``viewed_by_supplier_at``, ``fetched_by_supplier_at``, ``discount``, ``invoice_number``;
-  an ``IN_PROGRESS`` order has ``ordered_on`` null. ``PATCH purchase_orders/`` takes
-  ``{"ids": [...], "fetched": true, "viewed": true}`` and answers ``{"updated": n}`` where n is
-  the number of known orders named (already stamped ones included: stamps never change).
+  an ``IN_PROGRESS`` order has ``ordered_on`` null. The PATCH names its orders in ``ids``
+  (PATCH_IDS_FIELD: how the real body names them is not documented), refuses any other field
+  and a flag that is not ``true``, and answers ``{"updated": n}`` where n is the number of known
+  orders named (already stamped ones included).
+* A date filter compares with midnight UTC of that date (Django's reading of a date against a
+  date-time column with ``TIME_ZONE = "UTC"``); the names of the fetched/viewed date filters
+  (``fetched_by_supplier_at__gt`` ...) are reconstructed. Event filters (``created_at__gte``/
+  ``__lte``) are not typed in the docs: dates and date-times are both accepted there.
 * Filters: empty values are ignored; an invalid date, boolean, integer or choice is a 400
   (django-filter's strict form); unknown query parameters are ignored. Datetimes without a
-  timezone are UTC. Ordering follows PostgreSQL: nulls last ascending, first descending.
+  timezone are UTC; they are read with Django's own pattern (``Z`` included), on any Python. Ordering follows PostgreSQL: nulls last ascending, first descending.
 * Datetimes are written like DRF: ISO 8601, UTC, ``Z``.
 
 Test hooks: faults (``fail_next``, ``rate_limit_next``, ``slow_next``, ``malformed_next``,
@@ -95,7 +111,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-TOKEN_PATH = "/oauth/token"
+TOKEN_PATH = "/oauth/token/"
 API_PREFIX = "/api/v2/integrations/suppliers"
 SIGNATURE_HEADER = "X-APIC-WEBHOOK-SIGNATURE"
 
@@ -125,6 +141,15 @@ DURATION_RE = re.compile(r"^(?:(?P<days>-?\d+) (days?, )?)?"
                          r"(?:(?P<hours>-?\d+):)?(?:(?P<minutes>-?\d+):)?"
                          r"(?P<seconds>-?\d+)(?:[.,](?P<microseconds>\d{1,6})\d*)?$")
 NOT_AUTHENTICATED = "Authentication credentials were not provided."
+PATCH_IDS_FIELD = "ids"  # undocumented: the client's guess, mirrored here alone
+PATCH_FLAGS = ("fetched_by_supplier", "viewed_by_supplier")
+# django.utils.dateparse.datetime_re: what a DRF/django-filter date-time field accepts.
+DATETIME_RE = re.compile(
+    r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
+    r"(?:[T ](?P<hour>\d{1,2}):(?P<minute>\d{1,2})"
+    r"(?::(?P<second>\d{1,2})(?:[.,](?P<microsecond>\d{1,6})\d{0,6})?)?"
+    r"\s*(?P<tzinfo>Z|[+-]\d{2}(?::?\d{2})?)?)?$")
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -141,11 +166,27 @@ def isoformat(moment):
 
 
 def parse_datetime(text):
-    """Parses ISO 8601 (date-only and ``Z`` accepted); naive values are UTC. ValueError if bad."""
-    moment = dt.datetime.fromisoformat(str(text).strip())
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment
+    """Parses ISO 8601 as Django does (date-only and ``Z`` accepted); naive values are UTC.
+    ValueError if bad."""
+    match = DATETIME_RE.match(str(text).strip())
+    if not match:
+        raise ValueError(f"not an ISO 8601 date-time: {text!r}")
+    parts = {key: value for key, value in match.groupdict().items() if value is not None}
+    offset = parts.pop("tzinfo", None)
+    if "microsecond" in parts:
+        parts["microsecond"] = parts["microsecond"].ljust(6, "0")
+    tzinfo = dt.timezone.utc
+    if offset and offset != "Z":
+        minutes = int(offset[1:3]) * 60 + int(offset[-2:] if len(offset) > 3 else 0)
+        tzinfo = dt.timezone(dt.timedelta(minutes=-minutes if offset[0] == "-" else minutes))
+    return dt.datetime(**{key: int(value) for key, value in parts.items()}, tzinfo=tzinfo)
+
+
+def parse_date(text):
+    """A ``YYYY-MM-DD`` text as midnight UTC of that day; ValueError for anything else."""
+    if not DATE_RE.match(text):
+        raise ValueError("not a date")
+    return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), dt.timezone.utc)
 
 
 def _json_default(value):
@@ -190,11 +231,12 @@ def decimal_places(number):
     return -exponent if exponent < 0 else 0
 
 
-def price_text(value):
-    """A price as Apicbase returns it: a string with 3 decimals (None stays None)."""
+def price_number(value):
+    """A price as Apicbase's package examples show it: a JSON number, at most 3 decimals."""
     if value is None:
         return None
-    return str(to_decimal(value).quantize(Decimal("0.001")))
+    # A float prints as its shortest round-trip text: 19.999 stays 19.999 on the wire.
+    return float(to_decimal(value).quantize(Decimal("0.001")))
 
 
 def _json_body(request):
@@ -439,7 +481,7 @@ def stored_package(data, article=None):
         "third_party_id": _clean(data.get("third_party_id")),
         "name": name,
         "gtin": gtin,
-        "price": price_text(data.get("price")),
+        "price": price_number(data.get("price")),
         "price_type_code": int(data.get("price_type_code") or 0),
         "package_type": _clean(data.get("package_type")),
         "package_description": copy.deepcopy(data.get("package_description")),
@@ -517,6 +559,17 @@ def f_datetime(compare):
             bound = parse_datetime(raw)
         except ValueError:
             raise ValueError("Enter a valid date/time.") from None
+        return lambda value: value is not None and compare(parse_datetime(value), bound)
+    return build
+
+
+def f_date(compare):
+    """A django-filter DateFilter: ``YYYY-MM-DD`` only (a date-time is "Enter a valid date.")."""
+    def build(raw):
+        try:
+            bound = parse_date(raw)
+        except ValueError:
+            raise ValueError("Enter a valid date.") from None
         return lambda value: value is not None and compare(parse_datetime(value), bound)
     return build
 
@@ -631,7 +684,7 @@ def _article(name):
 
 
 PACKAGE_FILTERS = {
-    "supplier_outlet_id": (f_exact, lambda result: result["supplier_outlet_id"]),
+    "supplier_outlet_id": (f_integer, lambda result: result["supplier_outlet_id"]),
     "shared_id": (f_exact, _article("shared_id")),
     "package_gtin": (f_exact, _pkg("gtin")),
     "article_name": (f_icontains, _article("name")),
@@ -661,12 +714,14 @@ EVENT_ORDERING = {
 ORDER_FILTERS = {
     "status": (f_choice(ORDER_STATUSES), operator.itemgetter("status")),
     "status__in": (f_choice_in(ORDER_STATUSES), operator.itemgetter("status")),
-    "ordered_on__gt": (f_datetime(operator.gt), operator.itemgetter("ordered_on")),
-    "ordered_on__lt": (f_datetime(operator.lt), operator.itemgetter("ordered_on")),
-    "expected_delivery_date__gt": (f_datetime(operator.gt),
-                                   operator.itemgetter("expected_delivery_date")),
-    "expected_delivery_date__lt": (f_datetime(operator.lt),
-                                   operator.itemgetter("expected_delivery_date")),
+    "ordered_on__gt": (f_date(operator.gt), operator.itemgetter("ordered_on")),
+    "ordered_on__lt": (f_date(operator.lt), operator.itemgetter("ordered_on")),
+    "expected_delivery_date__gt": (f_date(operator.gt), operator.itemgetter("expected_delivery_date")),
+    "expected_delivery_date__lt": (f_date(operator.lt), operator.itemgetter("expected_delivery_date")),
+    "fetched_by_supplier_at__gt": (f_date(operator.gt), operator.itemgetter("fetched_by_supplier_at")),
+    "fetched_by_supplier_at__lt": (f_date(operator.lt), operator.itemgetter("fetched_by_supplier_at")),
+    "viewed_by_supplier_at__gt": (f_date(operator.gt), operator.itemgetter("viewed_by_supplier_at")),
+    "viewed_by_supplier_at__lt": (f_date(operator.lt), operator.itemgetter("viewed_by_supplier_at")),
     "delivery_closed": (f_boolean, operator.itemgetter("delivery_closed")),
     "order_number": (f_exact, operator.itemgetter("order_number")),
     "order_number__icontains": (f_icontains, operator.itemgetter("order_number")),
@@ -792,6 +847,10 @@ class Request:
     def route(self):
         """The path without its trailing slash (still percent-encoded)."""
         return self.path.rstrip("/") or "/"
+
+    @property
+    def trailing_slash(self):
+        return self.path.endswith("/")
 
 
 @dataclass
@@ -945,7 +1004,7 @@ class Simulator:
     """
 
     def __init__(self, client_id="sim-client", client_secret="sim-secret", token_ttl=604800,
-                 next_style="url", rate_limit=100, processing_delay=0.05, seed=True,
+                 next_style="page", rate_limit=100, processing_delay=0.05, seed=True,
                  rate_window=60.0, host="127.0.0.1", port=0):
         if next_style not in ("url", "page"):
             raise ValueError("next_style is 'url' or 'page'")
@@ -1013,7 +1072,7 @@ class Simulator:
 
     @property
     def token_url(self):
-        return self.base_url + TOKEN_PATH + "/"
+        return self.base_url + TOKEN_PATH
 
     @property
     def api_url(self):
@@ -1022,7 +1081,7 @@ class Simulator:
     # -- data set ------------------------------------------------------------------------------
 
     def load_seed(self):
-        for customer_number, outlet in (("CUST-1", "DC-1"), ("CUST-2", "DC-1"), ("CUST-3", None)):
+        for customer_number, outlet in (("CUST-1", 1), ("CUST-2", 1), ("CUST-3", None)):
             self.add_customer(customer_number, outlet)
         for customer_number, packages in seed_packages().items():
             with self.lock:
@@ -1048,7 +1107,7 @@ class Simulator:
         is converted to the stored shape; ``price`` becomes a 3-decimal string."""
         if "article" in package_dict:
             package = copy.deepcopy(package_dict)
-            package["price"] = price_text(package.get("price"))
+            package["price"] = price_number(package.get("price"))
         else:
             package = stored_package(package_dict)
         if not package.get("third_party_id"):
@@ -1183,7 +1242,7 @@ class Simulator:
     def _answer(self, request):
         route = request.route
         is_api = route == API_PREFIX or route.startswith(API_PREFIX + "/")
-        if not is_api and route != TOKEN_PATH:
+        if not is_api and request.path != TOKEN_PATH:
             return not_found()
         fault = self._take_fault(is_api)
         if fault is not None:
@@ -1197,7 +1256,7 @@ class Simulator:
 
     def _api(self, request, segments):
         endpoint = self._resolve(segments)
-        if endpoint is None:
+        if endpoint is None or request.trailing_slash != self._documented_with_slash(segments):
             return not_found()
         handlers, args = endpoint
         client_id, refusal = self._authenticate(request)
@@ -1213,6 +1272,11 @@ class Simulator:
             return handler(request, *args)
         except BadRequest as exc:
             return json_response(400, exc.errors)
+
+    @staticmethod
+    def _documented_with_slash(segments):
+        """Every documented path ends with a slash except the package list's."""
+        return not (len(segments) == 3 and segments[0] == "customers" and segments[2] == "packages")
 
     def _resolve(self, segments):
         """``({method: handler}, args)`` for an API path below the prefix, or None."""
@@ -1390,7 +1454,7 @@ class Simulator:
                     continue
                 updated += 1
                 for flag in flags:
-                    key = f"{flag}_by_supplier_at"
+                    key = f"{flag}_at"
                     if not order.get(key):
                         order[key] = stamp
         return json_response(200, {"updated": updated})
@@ -1401,21 +1465,26 @@ class Simulator:
         if not isinstance(body, dict):
             raise BadRequest({"non_field_errors": ["Invalid data. Expected a dictionary."]})
         errors = _Errors()
-        ids = body.get("ids")
+        ids = body.get(PATCH_IDS_FIELD)
         if ids is None:
-            errors.add("ids", "This field is required.")
+            errors.add(PATCH_IDS_FIELD, "This field is required.")
         elif not isinstance(ids, list) or not all(isinstance(i, (str, int)) and not
                                                   isinstance(i, bool) for i in ids):
-            errors.add("ids", "Expected a list of order ids.")
+            errors.add(PATCH_IDS_FIELD, "Expected a list of order ids.")
+        for name in body:
+            if name != PATCH_IDS_FIELD and name not in PATCH_FLAGS:
+                errors.add(name, f"Unknown field. Expected {PATCH_IDS_FIELD}, " + ", ".join(PATCH_FLAGS) + ".")
         flags = []
-        for flag in ("fetched", "viewed"):
+        for flag in PATCH_FLAGS:
             value = body.get(flag)
-            if value is not None and not isinstance(value, bool):
-                errors.add(flag, "Must be a valid boolean.")
-            elif value:
+            if value is None:
+                continue
+            if value is not True:  # the stamps are irreversible: only true means something
+                errors.add(flag, "Must be true.")
+            else:
                 flags.append(flag)
         if not errors and not flags:
-            errors.add("non_field_errors", 'Set "fetched" and/or "viewed" to true.')
+            errors.add("non_field_errors", "Set " + " and/or ".join(PATCH_FLAGS) + " to true.")
         if errors:
             raise BadRequest(dict(errors))
         return {str(i) for i in ids}, flags
@@ -1586,7 +1655,7 @@ def _arguments(argv=None):
     parser.add_argument("--client-id", default="sim-client")
     parser.add_argument("--client-secret", default="sim-secret")
     parser.add_argument("--token-ttl", type=float, default=604800)
-    parser.add_argument("--next-style", choices=("url", "page"), default="url")
+    parser.add_argument("--next-style", choices=("url", "page"), default="page")
     parser.add_argument("--rate-limit", type=int, default=100, help="requests per minute, 0 = off")
     parser.add_argument("--processing-delay", type=float, default=0.05)
     parser.add_argument("--no-seed", action="store_true", help="start without the seed data")

@@ -1,12 +1,17 @@
 """The API client against the local Apicbase simulator: real HTTP, real pagination and faults."""
+import datetime as dt
 import json
+import socket
 import time
 from decimal import Decimal
 
 import pytest
+import requests
+import requests.adapters
 
 from apicbase import assortment
-from apicbase.client import ApiError, ApicbaseClient, AuthenticationError, TransientError
+from apicbase.client import (ApiError, ApicbaseClient, AuthenticationError, TransientError,
+                             date_filter_value, purchase_orders_patch_body)
 from apicbase_simulator import Simulator
 
 
@@ -125,6 +130,56 @@ def test_slow_answers_time_out_and_are_retried(sim):
     assert len(list(client.iter_customers())) == 3
 
 
+def test_session_sees_a_plain_read_timeout_and_the_transport_both(sim, monkeypatch):
+    """Wrappers of Session.send (Odoo's test harness compares the timeout with a number) get a
+    number; the adapter below still applies the connect and the read timeout."""
+    seen = {}
+    plain_send = requests.Session.send
+    adapter_send = requests.adapters.HTTPAdapter.send
+
+    def harness_send(session, prepared, **kwargs):
+        seen["session"] = kwargs.get("timeout")
+        kwargs["timeout"] < 10  # noqa: B015 - Odoo's harness does this; a tuple raises TypeError
+        return plain_send(session, prepared, **kwargs)
+
+    def transport_send(adapter, prepared, **kwargs):
+        seen["transport"] = kwargs.get("timeout")
+        return adapter_send(adapter, prepared, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "send", harness_send)
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", transport_send)
+    client = make_client(sim, timeout=(3, 17))
+    assert len(list(client.iter_customers())) == 3
+    assert seen["session"] == 17
+    assert (seen["transport"].connect_timeout, seen["transport"].read_timeout) == (3, 17)
+
+
+def test_connect_timeout_applies_when_the_host_does_not_accept():
+    """A listener whose queue is full never completes the handshake: the short connect timeout
+    ends the attempt, not the long read timeout."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    fillers = []
+    try:
+        for _ in range(8):  # fill the accept queue; further handshakes hang
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(listener.getsockname())
+            fillers.append(filler)
+        url = "http://127.0.0.1:%d" % listener.getsockname()[1]
+        client = ApicbaseClient(url + "/api/", url + "/token/", "id", "secret", timeout=(0.3, 60),
+                                max_attempts=1)
+        started = time.monotonic()
+        with pytest.raises(TransientError, match="timed out|connection failed"):
+            client.token()
+        assert time.monotonic() - started < 30  # far below the 60 s read timeout
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
 def test_persistent_failure_is_reported_with_status_and_message(sim):
     client = make_client(sim, max_attempts=3)
     client.token()
@@ -212,6 +267,65 @@ def test_purchase_orders_and_the_fetched_patch(sim):
     ids = [order["id"] for order in ordered]
     client.mark_purchase_orders(ids, fetched=True)
     assert not list(client.iter_purchase_orders(status="ORDERED", fetched_by_supplier="false"))
+
+
+def test_viewed_patch_uses_the_documented_field(sim):
+    client = make_client(sim)
+    client.mark_purchase_orders(["po-1002"], viewed=True)
+    [stamped] = [o for o in sim.purchase_orders if o["id"] == "po-1002"]
+    assert stamped["viewed_by_supplier_at"] and not stamped["fetched_by_supplier_at"]
+    assert purchase_orders_patch_body(["a"], fetched=True, viewed=True) == {
+        "ids": ["a"], "fetched_by_supplier": True, "viewed_by_supplier": True}
+
+
+def _order_at(sim, order_id, ordered_on):
+    template = next(o for o in sim.purchase_orders if o["id"] == "po-1002")
+    sim.add_purchase_order(dict(template, id=order_id, order_number=order_id.upper(), ordered_on=ordered_on))
+
+
+def test_purchase_orders_are_asked_by_date_and_narrowed_to_the_moment(sim):
+    """Apicbase refuses a date-time in its date filters; the client sends a date well before the
+    moment and keeps exactly the orders after it."""
+    for order_id, ordered_on in (("po-a", "2026-11-01T09:59:59Z"), ("po-b", "2026-11-01T10:00:00Z"),
+                                 ("po-c", "2026-11-01T10:00:01Z"), ("po-d", "2026-11-02T08:00:00+01:00"),
+                                 ("po-e", "2026-10-31T23:00:00Z")):
+        _order_at(sim, order_id, ordered_on)
+    client = make_client(sim)
+    moment = dt.datetime(2026, 11, 1, 10, 0, tzinfo=dt.timezone.utc)
+    found = [o["id"] for o in client.iter_purchase_orders(ordered_after=moment, ordering="ordered_on")]
+    assert found == ["po-c", "po-d"]
+    [asked] = [e for e in api_calls(sim, "purchase_orders") if e["method"] == "GET"]
+    assert asked["status"] == 200 and asked["query"]["ordered_on__gt"] == "2026-10-30"
+    # A naive moment is UTC, as Odoo stores it.
+    naive = [o["id"] for o in client.iter_purchase_orders(ordered_after=moment.replace(tzinfo=None))]
+    assert sorted(naive) == ["po-c", "po-d"]
+
+
+def test_date_filter_margin_covers_every_time_zone():
+    # The day sent is at least a day and a half before the moment in any zone from -12 to +14.
+    for hour in range(24):
+        moment = dt.datetime(2026, 11, 1, hour, tzinfo=dt.timezone.utc)
+        sent = dt.date.fromisoformat(date_filter_value(moment))
+        latest_reading = dt.datetime.combine(sent + dt.timedelta(days=1), dt.time(), dt.timezone.utc) \
+            + dt.timedelta(hours=12)  # "after that day", read at midnight in UTC-12
+        assert latest_reading <= moment
+    tokyo = dt.datetime(2026, 11, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=9)))  # 31 Oct 16:00 UTC
+    assert date_filter_value(tokyo) == "2026-10-29"
+
+
+def test_events_since_a_moment_are_asked_by_date_and_narrowed(sim):
+    with sim.lock:
+        sim.events[:] = [
+            {"message": m, "created_at": at, "event_type": "INFO", "customer_number": None,
+             "third_party_id": None, "extra_data": None}
+            for m, at in (("old", "2026-11-01T09:00:00Z"), ("same", "2026-11-01T10:00:00Z"),
+                          ("new", "2026-11-01T10:00:00.5Z"), ("no date", None))]
+    client = make_client(sim)
+    moment = dt.datetime(2026, 11, 1, 10, 0, tzinfo=dt.timezone.utc)
+    assert [e["message"] for e in client.iter_events(created_since=moment)] == ["same", "new"]
+    assert api_calls(sim, "events")[-1]["query"]["created_at__gte"] == "2026-10-30"
+    # Undated events are kept for the caller to judge; the filter never sees a date-time.
+    assert len(list(client.iter_events())) == 4
 
 
 def test_articles_sharing_an_article_number_are_all_left_out():

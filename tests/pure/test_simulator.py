@@ -142,7 +142,19 @@ def add_numbered_packages(sim, customer_number, count):
         sim.add_package(customer_number, package(f"ITEM-{index:03d}", price=str(index)))
 
 
-def test_url_pagination_keeps_query_and_follows_next(sim, api):
+def test_page_numbers_by_default_as_documented(sim, api):
+    add_numbered_packages(sim, "CUST-3", 25)
+    first = api.get("customers/CUST-3/packages", article_name="item").json()
+    assert (first["count"], first["previous"], first["next"]) == (25, None, 2)
+    second = api.get("customers/CUST-3/packages", article_name="item", page=2).json()
+    assert (second["previous"], second["next"]) == (1, 3)
+    third = api.get("customers/CUST-3/packages", article_name="item", page=3).json()
+    assert (third["previous"], third["next"], len(third["results"])) == (2, None, 5)
+
+
+def test_url_pagination_keeps_query_and_follows_next(api):
+    sim = api.sim
+    sim.next_style = "url"
     add_numbered_packages(sim, "CUST-3", 25)
     first = api.get("customers/CUST-3/packages", article_name="item").json()
     assert first["count"] == 25 and len(first["results"]) == 10
@@ -171,7 +183,7 @@ def test_page_size_is_capped_at_200(sim, api):
     add_numbered_packages(sim, "CUST-3", 250)
     page = api.get("customers/CUST-3/packages", page_size=500).json()
     assert page["count"] == 250 and len(page["results"]) == 200
-    assert "page=2" in page["next"]
+    assert page["next"] == 2
 
 
 @pytest.mark.parametrize("page", ["99", "0", "abc"])
@@ -191,7 +203,7 @@ def test_page_last_and_empty_list(api):
 def test_ordering(api):
     prices = [r["package"]["price"] for r in api.results("customers/CUST-1/packages",
                                                           ordering="-price")]
-    assert prices == ["24.500", "19.999", "7.250", "5.400", "1.950", "0.890"]
+    assert prices == [24.5, 19.999, 7.25, 5.4, 1.95, 0.89]
     orders = [o["id"] for o in api.results("purchase_orders/")]
     assert orders == ["po-1003", "po-1002", "po-1001"]  # ordered_on ascending, null last
     orders = [o["id"] for o in api.results("purchase_orders/", ordering="-ordered_on")]
@@ -202,23 +214,23 @@ def test_ordering(api):
 
 def test_seed_data(api):
     assert api.results("customers/") == [
-        {"customer_number": "CUST-1", "supplier_outlet_id": "DC-1"},
-        {"customer_number": "CUST-2", "supplier_outlet_id": "DC-1"},
+        {"customer_number": "CUST-1", "supplier_outlet_id": 1},
+        {"customer_number": "CUST-2", "supplier_outlet_id": 1},
         {"customer_number": "CUST-3", "supplier_outlet_id": None}]
     cola = api.get("customers/CUST-1/packages/COLA-4X6X33/").json()["package"]
-    assert cola["price"] == "19.999" and cola["article"]["brand"] == "Cola Co"
+    assert cola["price"] == 19.999 and cola["article"]["brand"] == "Cola Co"
     assert cola["package_description"]["package"]["package"] == {"quantity": 33, "unit_name": "cl"}
     assert gtin_is_valid(cola["gtin"])
-    beef = api.get("customers/CUST-1/packages/BEEF-KG").json()["package"]
-    assert (beef["price"], beef["price_type_code"], beef["orderable"]) == ("24.500", 1, True)
-    assert api.get("customers/CUST-2/packages/COLA-4X6X33").json()["package"]["price"] == "18.500"
+    beef = api.get("customers/CUST-1/packages/BEEF-KG/").json()["package"]
+    assert (beef["price"], beef["price_type_code"], beef["orderable"]) == (24.5, 1, True)
+    assert api.get("customers/CUST-2/packages/COLA-4X6X33/").json()["package"]["price"] == 18.5
     statuses = {o["id"]: o["status"] for o in api.results("purchase_orders/")}
     assert statuses == {"po-1001": "IN_PROGRESS", "po-1002": "ORDERED", "po-1003": "DELIVERED"}
 
 
 @pytest.mark.parametrize("customer, params, expected", [
-    ("CUST-1", {"supplier_outlet_id": "DC-1"}, 6),
-    ("CUST-1", {"supplier_outlet_id": "DC-9"}, set()),
+    ("CUST-1", {"supplier_outlet_id": "1"}, 6),
+    ("CUST-1", {"supplier_outlet_id": "9"}, set()),
     ("CUST-1", {"shared_id": "POT"}, {"POT-1KG", "POT-3X1KG"}),
     ("CUST-1", {"package_gtin": "5449000000996"}, {"COLA-4X6X33"}),
     ("CUST-1", {"article_name": "POTATO"}, {"POT-1KG", "POT-3X1KG"}),
@@ -242,14 +254,12 @@ def test_package_filter_with_bad_boolean_is_400(api):
 
 
 def test_package_detail_and_unknown_customer(api):
-    for path in ("customers/CUST-1/packages/POT-1KG/", "customers/CUST-1/packages/POT-1KG"):
-        body = api.get(path).json()
-        assert body["supplier_outlet_id"] == "DC-1"
-        assert body["package"]["third_party_id"] == "POT-1KG"
+    body = api.get("customers/CUST-1/packages/POT-1KG/").json()
+    assert body["supplier_outlet_id"] == 1
+    assert body["package"]["third_party_id"] == "POT-1KG"
     assert api.get("customers/CUST-1/packages/NOPE/").status_code == 404
-    for path in ("customers/NOPE/packages", "customers/NOPE/packages/"):
-        response = api.get(path)
-        assert response.status_code == 404 and response.json() == {"detail": "Not found."}
+    response = api.get("customers/NOPE/packages")
+    assert response.status_code == 404 and response.json() == {"detail": "Not found."}
 
 
 # -- assortment files --------------------------------------------------------------------------
@@ -286,7 +296,7 @@ def test_upload_is_processed_asynchronously_and_replaces_the_assortment(sim, api
     assert api.get("customers/CUST-1/packages/POT-1KG/").status_code == 404
     new_2 = api.get("customers/CUST-1/packages/NEW-2/").json()["package"]
     assert new_2["article"] == {"shared_id": "NEW", "name": "Article NEW-1", "brand": "Brand é"}
-    assert (new_2["price"], new_2["gtin"]) == ("2.500", None)
+    assert (new_2["price"], new_2["gtin"]) == (2.5, None)
 
     errors = {e["third_party_id"]: e["message"] for e in api.results("events/", event_type="ERROR")}
     assert "package_description.package.quantity" in errors["BAD-DEC"]
@@ -398,10 +408,13 @@ def test_event_filters(sim, api):
 @pytest.mark.parametrize("params, expected", [
     ({"status": "ORDERED"}, {"po-1002"}),
     ({"status__in": "ORDERED,DELIVERED"}, {"po-1002", "po-1003"}),
-    ({"ordered_on__gt": "2025-06-05T00:00:00Z"}, {"po-1002"}),
+    ({"ordered_on__gt": "2025-06-05"}, {"po-1002"}),
     ({"ordered_on__lt": "2025-06-05"}, {"po-1003"}),
-    ({"expected_delivery_date__gt": "2025-06-10T00:00:00+00:00"}, {"po-1001", "po-1002"}),
-    ({"expected_delivery_date__lt": "2025-06-10T00:00:00"}, {"po-1003"}),
+    ({"ordered_on__gt": "2025-06-10"}, {"po-1002"}),  # 09:15 that day is after its midnight
+    ({"expected_delivery_date__gt": "2025-06-10"}, {"po-1001", "po-1002"}),
+    ({"expected_delivery_date__lt": "2025-06-10"}, {"po-1003"}),
+    ({"fetched_by_supplier_at__gt": "2025-05-31"}, {"po-1003"}),
+    ({"viewed_by_supplier_at__lt": "2025-05-31"}, set()),
     ({"delivery_closed": "true"}, {"po-1003"}),
     ({"delivery_closed": "false"}, {"po-1001", "po-1002"}),
     ({"order_number": "PO-1002"}, {"po-1002"}),
@@ -425,19 +438,37 @@ def test_purchase_order_bad_filter_is_400(api, params):
     assert set(response.json()) == set(params)
 
 
+@pytest.mark.parametrize("name", ["ordered_on__gt", "ordered_on__lt", "expected_delivery_date__gt",
+                                  "expected_delivery_date__lt", "fetched_by_supplier_at__gt",
+                                  "viewed_by_supplier_at__lt"])
+@pytest.mark.parametrize("value", ["2026-11-01T00:00:00+00:00", "2026-11-01T10:00:00Z",
+                                   "2026-11-01 10:00", "01/11/2026", "2026-13-01"])
+def test_purchase_order_date_filters_take_dates_only(api, name, value):
+    """Typed ``date`` in Apicbase's reference: a date-time is refused as Django refuses it."""
+    response = api.get("purchase_orders/", **{name: value})
+    assert response.status_code == 400
+    assert response.json() == {name: ["Enter a valid date."]}
+
+
+def test_event_date_filters_are_not_typed_in_the_docs_and_take_both(api):
+    assert api.get("events/", created_at__gte="2026-11-01").status_code == 200
+    assert api.get("events/", created_at__gte="2026-11-01T10:00:00Z").status_code == 200
+
+
 def order(api, order_id):
     [found] = api.results("purchase_orders/", order_number=order_id.upper())
     return found
 
 
 def test_patch_stamps_fetched_and_viewed_irreversibly(api):
-    response = api.patch_orders({"ids": ["po-1002", "po-9999"], "fetched": True})
+    response = api.patch_orders({"ids": ["po-1002", "po-9999"], "fetched_by_supplier": True})
     assert response.status_code == 200 and response.json() == {"updated": 1}
     fetched_at = order(api, "po-1002")["fetched_by_supplier_at"]
     assert fetched_at.endswith("Z") and order(api, "po-1002")["viewed_by_supplier_at"] is None
     time.sleep(0.01)
-    api.patch_orders({"ids": ["po-1002", "po-1003"], "fetched": False, "viewed": True})
-    api.patch_orders({"ids": ["po-1002", "po-1003"], "fetched": True, "viewed": True})
+    response = api.patch_orders({"ids": ["po-1002", "po-1003"], "viewed_by_supplier": True})
+    assert response.status_code == 200
+    api.patch_orders({"ids": ["po-1002", "po-1003"], "fetched_by_supplier": True, "viewed_by_supplier": True})
     again = order(api, "po-1002")
     assert again["fetched_by_supplier_at"] == fetched_at
     assert again["viewed_by_supplier_at"] is not None
@@ -447,8 +478,12 @@ def test_patch_stamps_fetched_and_viewed_irreversibly(api):
 
 
 @pytest.mark.parametrize("body", [
-    "not json", [], {"fetched": True}, {"ids": "po-1002", "fetched": True},
-    {"ids": ["po-1002"], "fetched": "yes"}, {"ids": ["po-1002"]},
+    "not json", [], {"fetched_by_supplier": True}, {"ids": "po-1002", "fetched_by_supplier": True},
+    {"ids": ["po-1002"], "fetched_by_supplier": "yes"}, {"ids": ["po-1002"]},
+    {"ids": ["po-1002"], "fetched_by_supplier": False},
+    # The names a guess would use, not the documented ones:
+    {"ids": ["po-1002"], "fetched": True}, {"ids": ["po-1002"], "viewed": True},
+    {"ids": ["po-1002"], "fetched_by_supplier": True, "viewed": True},
 ])
 def test_patch_refuses_bad_bodies(api, body):
     if body == "not json":
@@ -544,16 +579,27 @@ def test_unknown_paths_and_wrong_methods(sim, api):
     assert api.get("nothing-here/").status_code == 404
     response = api.session.delete(sim.api_url + "purchase_orders/", timeout=TIMEOUT)
     assert response.status_code == 405 and "GET" in response.headers["Allow"]
-    assert api.session.post(sim.api_url + "events", timeout=TIMEOUT).status_code == 405
+    assert api.session.post(sim.api_url + "events/", timeout=TIMEOUT).status_code == 405
     assert requests.get(sim.token_url, timeout=TIMEOUT).status_code == 405
-    assert requests.post(sim.token_url.rstrip("/"), data=TOKEN_FORM,
-                         timeout=TIMEOUT).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["files", "events", "customers", "purchase_orders",
+                                  "customers/CUST-1/packages/", "customers/CUST-1/packages/POT-1KG"])
+def test_paths_are_exactly_as_documented(sim, api, path):
+    """A trailing slash more or less is another URL: 404, as the documented paths are exact."""
+    assert api.get(path).status_code == 404
+
+
+def test_token_path_is_exactly_as_documented(sim):
+    assert sim.token_url.endswith("/oauth/token/")
+    assert requests.post(sim.token_url, data=TOKEN_FORM, timeout=TIMEOUT).status_code == 200
+    assert requests.post(sim.token_url.rstrip("/"), data=TOKEN_FORM, timeout=TIMEOUT).status_code == 404
 
 
 def test_requests_are_logged(sim, api):
-    api.get("events", event_type="INFO")
+    api.get("events/", event_type="INFO")
     assert sim.requests_log[-1] == {"method": "GET",
-                                    "path": "/api/v2/integrations/suppliers/events",
+                                    "path": "/api/v2/integrations/suppliers/events/",
                                     "query": {"event_type": "INFO"}, "status": 200}
     assert sim.requests_log[0]["path"] == "/oauth/token/"
 

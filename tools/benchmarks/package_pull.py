@@ -25,7 +25,7 @@ template = env["apicbase.assortment"].create({
 packages, _rejected, _articles = template._build()
 for index in range(N_CUSTOMERS):
     number = f"PULL-CUST-{index:02d}"
-    sim.add_customer(number, "DC-1")
+    sim.add_customer(number, 1)  # an integer, as Apicbase documents it
     template.copy({"name": number, "customer_number": number})
     for position, package in enumerate(packages):
         # Every fifth package has another price in Apicbase: drift to report.
