@@ -1,11 +1,18 @@
 """Parses Apicbase purchase orders (webhook body or API item) into typed objects.
 
 Money and quantities are ``Decimal`` (JSON numbers are read as ``Decimal`` too,
-never ``float``); datetimes are timezone-aware and in UTC. Every defect of a
-payload is reported at once in one :class:`~.errors.PayloadError`.
+never ``float``). Datetimes with an offset are aware and in UTC; a date or a time
+without an offset stays naive, as said: it is the restaurant's local time, which only
+the caller knows (:func:`naive_utc` places it). Every defect of a payload is reported
+at once in one :class:`~.errors.PayloadError`.
+
+Strict where Apicbase documents a shape, lenient where its docs are loose: the
+purchase-order list is undocumented, so ``"2"`` and ``2``, ``"true"`` and ``true``
+read alike there.
 """
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -65,6 +72,8 @@ class _Reader:
 
     def text(self, data, key, path, required=True):
         value = data.get(key)
+        if isinstance(value, str):
+            value = value.strip()
         if value is None or value == "":
             if required:
                 self.problem(path, "is required")
@@ -76,7 +85,7 @@ class _Reader:
             # PostgreSQL text cannot hold NUL: refuse it here rather than fail to store the order.
             self.problem(path, "must not contain NUL characters")
             return None
-        return value.strip() if isinstance(value, str) else str(value)
+        return value if isinstance(value, str) else str(value)
 
     def decimal(self, data, key, path, required=False):
         value = data.get(key)
@@ -134,22 +143,70 @@ class _Reader:
         return parsed
 
 
+# ISO 8601 as Django REST Framework and people write it. Parsed by hand because
+# ``datetime.fromisoformat`` refuses a ``Z`` and most fraction lengths before Python 3.11,
+# and Odoo 18 runs on 3.10 too.
+_ISO_DATETIME = re.compile(
+    r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
+    r"(?:[Tt ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,9}))?)?"
+    r"(?P<offset>[Zz]|[+-]\d{2}(?::?\d{2})?)?)?")
+
+
+def _offset(text):
+    if text in ("Z", "z"):
+        return dt.timezone.utc
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+
+
 def parse_datetime(value):
-    """An ISO 8601 text as an aware UTC datetime, or None when it is not one."""
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).strip())
-    except ValueError:
+    """An ISO 8601 date or date-time text, or None when it is not one.
+
+    With an offset (``Z`` included) the result is aware and in UTC; without one it is
+    naive (a local time, see :func:`naive_utc`). A date alone is that day at 00:00.
+    """
+    match = _ISO_DATETIME.fullmatch(str(value).strip())
+    if not match:
         return None
-    if parsed.tzinfo is None:
-        # Apicbase documents ISO 8601 without promising an offset; it runs in UTC.
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
+    parts = match.groupdict()
+    fraction = (parts["fraction"] or "").ljust(6, "0")[:6]
+    try:
+        parsed = dt.datetime(int(parts["year"]), int(parts["month"]), int(parts["day"]),
+                             int(parts["hour"] or 0), int(parts["minute"] or 0), int(parts["second"] or 0),
+                             int(fraction or 0),
+                             tzinfo=_offset(parts["offset"]) if parts["offset"] else None)
+    except ValueError:  # month 13, an offset of 25 hours...
+        return None
+    return parsed.astimezone(dt.timezone.utc) if parsed.tzinfo else parsed
 
 
-def naive_utc(value):
-    """An aware datetime as the naive UTC value Odoo stores; None stays None."""
+def identifier(value):
+    """An id Apicbase documents as integer in one place and string in another, as text.
+
+    ``1`` and ``"1"`` are the same outlet; ``0`` is an id, not an absence. None, an empty text or
+    anything that is not a number or a text gives None.
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        value = int(value)
+    if isinstance(value, (int, str)):
+        return str(value).strip() or None
+    return None
+
+
+def naive_utc(value, local_tz=dt.timezone.utc):
+    """A datetime as the naive UTC value Odoo stores; None stays None.
+
+    A naive value is a local time of ``local_tz`` (a ``tzinfo``, e.g. the company's
+    ``zoneinfo.ZoneInfo``): Apicbase's restaurants say "the 27th", not "the 27th in UTC".
+    """
     if not value:
         return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=local_tz or dt.timezone.utc)
     return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
@@ -186,12 +243,33 @@ def _read_owner(reader, data):
 
 def _read_invoice_status(reader, data):
     value = data.get("invoice_status")
-    if value is None:
+    if value is None or value == "":
         return None
+    # The list's schema is undocumented: a choice field may come as 2 or as "2".
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or value not in INVOICE_STATUSES:
         reader.problem("invoice_status", f"must be one of 0, 1, 2, 3, got {value!r}")
         return None
     return value
+
+
+TRUE_TEXTS = frozenset({"true", "1", "yes"})
+FALSE_TEXTS = frozenset({"false", "0", "no"})
+
+
+def _read_boolean(reader, data, key):
+    """true/false, as JSON or as the texts and 0/1 that query-string minded APIs write."""
+    value = data.get(key)
+    if value is None or value == "" or isinstance(value, bool):
+        return None if value == "" else value
+    text = str(value).strip().lower() if isinstance(value, (str, int)) else None
+    if text in TRUE_TEXTS:
+        return True
+    if text in FALSE_TEXTS:
+        return False
+    reader.problem(key, f"must be true or false, got {value!r}")
+    return None
 
 
 def _read_status(reader, data, statuses):
@@ -203,12 +281,8 @@ def _read_status(reader, data, statuses):
 
 def _read_follow_up(reader, data):
     """The fields the purchase-orders list adds to the webhook's: delivery, invoice, stamps."""
-    delivery_closed = data.get("delivery_closed")
-    if delivery_closed is not None and not isinstance(delivery_closed, bool):
-        reader.problem("delivery_closed", "must be true or false")
-        delivery_closed = None
     return {
-        "delivery_closed": delivery_closed,
+        "delivery_closed": _read_boolean(reader, data, "delivery_closed"),
         "invoice_status": _read_invoice_status(reader, data),
         "viewed_by_supplier_at": reader.datetime(data, "viewed_by_supplier_at", "viewed_by_supplier_at",
                                                  required=False),
@@ -240,7 +314,9 @@ def parse_order(data, statuses=WEBHOOK_STATUSES):
         order_number=reader.text(data, "order_number", "order_number"),
         status=status,
         ordered_on=reader.datetime(data, "ordered_on", "ordered_on"),
-        customer_number=reader.text(data, "supplier_customer_number", "supplier_customer_number"),
+        # A signed order without a customer number is still an order: kept, then mapped by a person.
+        customer_number=reader.text(data, "supplier_customer_number", "supplier_customer_number",
+                                    required=False),
         lines=lines,
         expected_delivery_date=reader.datetime(data, "expected_delivery_date", "expected_delivery_date",
                                                required=False),
@@ -263,6 +339,8 @@ def decode_json(raw):
         raise PayloadError([("$", "the body is not UTF-8 text")]) from None
     except ValueError as exc:
         raise PayloadError([("$", f"the body is not valid JSON ({exc})")]) from None
+    except RecursionError:
+        raise PayloadError([("$", "the body is nested too deeply to be a purchase order")]) from None
 
 
 def parse_order_json(raw, statuses=WEBHOOK_STATUSES):

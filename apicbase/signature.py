@@ -25,10 +25,9 @@ def reserialized(raw):
     Returns None when the body is not JSON (then only the raw bytes can match).
     """
     try:
-        parsed = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        return json.dumps(json.loads(raw)).encode("utf-8")
+    except (ValueError, UnicodeDecodeError, RecursionError):  # not JSON, or absurdly nested
         return None
-    return json.dumps(parsed).encode("utf-8")
 
 
 def _normalise_header(header):

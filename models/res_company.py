@@ -1,4 +1,5 @@
 import secrets
+import zoneinfo
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -134,6 +135,19 @@ class ResCompany(models.Model):
         if not token:
             return self.browse()
         return self.sudo().search([("apicbase_webhook_token", "=", token)], limit=1)
+
+    def _apicbase_tz(self):
+        """The time zone of a date or time Apicbase sends without an offset: the company's.
+
+        res.company has no time zone of its own in Odoo 18: its contact's, else the Apicbase
+        responsible's, else UTC.
+        """
+        self.ensure_one()
+        name = self.partner_id.tz or self.sudo()._apicbase_responsible_user().tz or "UTC"
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
 
     def _apicbase_responsible_user(self):
         self.ensure_one()

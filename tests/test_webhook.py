@@ -50,6 +50,21 @@ class TestWebhook(HttpCase, ApicbaseCase):
         self.assertFalse(record.sale_order_id.commitment_date)
         self.assertFalse(record.sale_order_id.apicbase_remarks)
 
+    def test_dates_without_offset_are_the_restaurants_local_day(self):
+        """A date alone, or a time without an offset, is local to the company, not UTC: the 27th
+        must not show as the evening of the 26th."""
+        self.company.partner_id.tz = "Europe/Brussels"
+        data = order_payload(ordered_on="2026-11-20T08:30:00", expected_delivery_date="2026-11-27")
+        self.assertEqual(self.post(self.encode(data)).status_code, 200)
+        record = self.inbox()
+        sale = record.sale_order_id
+        self.assertEqual(str(record.ordered_on), "2026-11-20 07:30:00")
+        self.assertEqual(str(sale.commitment_date), "2026-11-26 23:00:00")  # midnight in Brussels
+        self.assertEqual(str(record.expected_delivery_date), "2026-11-26 23:00:00")
+        # With an offset, the offset wins over the company's time zone.
+        self.post(self.encode(order_payload(id="apic-po-utc", expected_delivery_date="2026-11-27T05:00:00Z")))
+        self.assertEqual(str(self.inbox("apic-po-utc").sale_order_id.commitment_date), "2026-11-27 05:00:00")
+
     def test_nul_characters_are_refused_and_nothing_stored(self):
         before = self.counts()
         response = self.post(self.encode(order_payload(order_number="PO\u0000-1".encode().decode("unicode_escape"))))
@@ -118,6 +133,39 @@ class TestWebhook(HttpCase, ApicbaseCase):
         self.assertEqual(empty.json()["problems"], [{"field": "packages",
                                                      "error": "must contain at least one package"}])
         self.assertEqual(self.counts(), before)
+
+    def test_deeply_nested_body_gets_a_json_4xx_signed_or_not(self):
+        """json's recursion limit must not turn into an HTML 500 page, before or after the signature."""
+        before = self.counts()
+        deep = b'{"id": "apic-po-0001", "packages": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+        unsigned = self.post(deep, signature="0" * 64)
+        self.assertEqual(unsigned.status_code, 403)
+        self.assertEqual(unsigned.json(), {"error": "invalid signature"})
+        signed = self.post(deep)
+        self.assertEqual(signed.status_code, 400)
+        self.assertEqual(signed.json()["problems"],
+                         [{"field": "$", "error": "the body is nested too deeply to be a purchase order"}])
+        self.assertEqual(self.counts(), before)
+
+    def test_order_without_customer_number_is_kept_and_queued(self):
+        for number, apicbase_id in ((None, "apic-po-no-number"), ("", "apic-po-empty-number")):
+            data = order_payload(id=apicbase_id, supplier_customer_number=number)
+            if number is None:
+                del data["supplier_customer_number"]
+            response = self.post(self.encode(data))
+            self.assertEqual(response.status_code, 200, response.text)
+            self.assertEqual(response.json()["state"], "failed")
+            record = self.inbox(apicbase_id)
+            self.assertEqual((record.failure_reason, record.customer_number), ("mapping", False))
+            self.assertIn("no customer number", record.error_message)
+            self.assertTrue(record.activity_ids, "a person is asked to look at it")
+
+    def test_order_without_customer_number_is_refused_with_422_when_set_so(self):
+        self.company.apicbase_unmapped_policy = "refuse"
+        response = self.post(self.encode(order_payload(supplier_customer_number="")))
+        self.assertEqual(response.status_code, 422)
+        self.assertIn("no customer number", response.json()["error"])
+        self.assertEqual(self.inbox().state, "refused")
 
     def test_oversized_body_is_refused(self):
         before = self.counts()

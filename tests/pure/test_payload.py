@@ -1,6 +1,7 @@
 import copy
 import datetime as dt
 import json
+import zoneinfo
 from decimal import Decimal
 
 import pytest
@@ -73,12 +74,42 @@ def test_optional_fields_may_be_null():
     assert po.owner is None and po.remarks is None and po.expected_delivery_date is None
 
 
-def test_naive_datetimes_are_read_as_utc():
-    po = payload.parse_order(order(ordered_on="2026-11-25T09:30:00"))
-    assert po.ordered_on.tzinfo == dt.timezone.utc and po.ordered_on.hour == 9
+def test_offset_less_datetimes_stay_local_until_placed_in_a_time_zone():
+    po = payload.parse_order(order(ordered_on="2026-11-25T09:30:00", expected_delivery_date="2026-11-27"))
+    assert po.ordered_on == dt.datetime(2026, 11, 25, 9, 30) and po.ordered_on.tzinfo is None
+    assert po.expected_delivery_date == dt.datetime(2026, 11, 27, 0, 0)
+    brussels = zoneinfo.ZoneInfo("Europe/Brussels")
+    # The restaurant's 27th starts at 23:00 UTC the day before in winter, 22:00 in summer.
+    assert payload.naive_utc(po.expected_delivery_date, brussels) == dt.datetime(2026, 11, 26, 23, 0)
+    assert payload.naive_utc(dt.datetime(2026, 7, 1), brussels) == dt.datetime(2026, 6, 30, 22, 0)
+    # An offset wins over the local time zone.
+    aware = payload.parse_datetime("2026-11-27T06:00:00Z")
+    assert payload.naive_utc(aware, brussels) == dt.datetime(2026, 11, 27, 6, 0)
 
 
-@pytest.mark.parametrize("field", ["id", "order_number", "ordered_on", "supplier_customer_number", "status"])
+@pytest.mark.parametrize("text, expected", [
+    ("2026-11-25T09:30:00Z", dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.timezone.utc)),
+    ("2026-11-25T09:30:00z", dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.timezone.utc)),
+    ("2026-11-25T09:30:00.123Z", dt.datetime(2026, 11, 25, 9, 30, 0, 123000, tzinfo=dt.timezone.utc)),
+    ("2026-11-25T09:30:00.12345Z", dt.datetime(2026, 11, 25, 9, 30, 0, 123450, tzinfo=dt.timezone.utc)),
+    ("2026-11-25T09:30:00.123456789Z", dt.datetime(2026, 11, 25, 9, 30, 0, 123456, tzinfo=dt.timezone.utc)),
+    ("2026-11-25 09:30:00+0100", dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.timezone.utc)),
+    ("2026-11-25T09:30-05:30", dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.timezone.utc)),
+    ("2026-11-25T09:30:00+02", dt.datetime(2026, 11, 25, 7, 30, tzinfo=dt.timezone.utc)),
+    ("2026-11-25", dt.datetime(2026, 11, 25)),
+])
+def test_iso_datetimes_as_drf_and_people_write_them(text, expected):
+    """Read alike on every Python Odoo 18 runs on: 3.10's fromisoformat refuses most of these."""
+    assert payload.parse_datetime(text) == expected
+
+
+@pytest.mark.parametrize("text", ["2026-13-01", "2026-11-25T25:00:00Z", "2026-11-25T09:30:00+25:00",
+                                  "25/11/2026", "2026-11-25T09:30:00Zjunk", "", "2026-11-25T"])
+def test_impossible_datetimes_are_refused(text):
+    assert payload.parse_datetime(text) is None
+
+
+@pytest.mark.parametrize("field", ["id", "order_number", "ordered_on", "status"])
 def test_missing_required_field(field):
     data = order()
     del data[field]
@@ -194,17 +225,52 @@ def test_order_status_reads_the_follow_up_fields_only():
 
 def test_order_status_defects():
     with pytest.raises(PayloadError) as info:
-        payload.parse_order_status({"status": "LOST", "invoice_status": 7, "delivery_closed": "yes"})
+        payload.parse_order_status({"status": "LOST", "invoice_status": 7, "delivery_closed": "maybe"})
     assert dict(info.value.problems) == {
         "id": "is required",
         "status": "unknown status 'LOST', expected one of IN_PROGRESS, ORDERED, DELIVERED",
         "invoice_status": "must be one of 0, 1, 2, 3, got 7",
-        "delivery_closed": "must be true or false",
+        "delivery_closed": "must be true or false, got 'maybe'",
     }
+
+
+@pytest.mark.parametrize("invoice_status, closed, expected", [
+    (2, True, (2, True)), ("2", "true", (2, True)), ("3", "True", (3, True)), (0, "false", (0, False)),
+    ("0", 0, (0, False)), (1, "1", (1, True)), (None, None, (None, None)), ("", "", (None, None)),
+])
+def test_list_items_are_read_whether_numbers_and_booleans_come_as_text_or_not(invoice_status, closed, expected):
+    item = {"id": "po-9", "status": "DELIVERED", "invoice_status": invoice_status, "delivery_closed": closed}
+    status = payload.parse_order_status(item)
+    assert (status.invoice_status, status.delivery_closed) == expected
+    full = payload.parse_order(order(status="DELIVERED", invoice_status=invoice_status, delivery_closed=closed),
+                               statuses=payload.ORDER_STATUSES)
+    assert (full.invoice_status, full.delivery_closed) == expected
+
+
+@pytest.mark.parametrize("number", [None, "", "   "])
+def test_an_order_without_customer_number_is_still_an_order(number):
+    """Signed and well formed otherwise: kept and queued for a person, never refused as malformed."""
+    po = payload.parse_order(order(supplier_customer_number=number))
+    assert po.customer_number is None and po.id == "5f1c2a"
+
+
+def test_a_deeply_nested_body_is_a_payload_error_not_a_crash():
+    raw = b'{"id": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(PayloadError, match="nested too deeply"):
+        payload.parse_order_json(raw)
 
 
 def test_datetime_helpers_used_at_the_odoo_boundary():
     assert payload.parse_datetime("2026-11-25T10:00:00+01:00") == dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
     assert payload.parse_datetime("not a date") is None
+    # Without a time zone, a naive value is UTC (Apicbase's own stamps, events).
     assert payload.naive_utc(payload.parse_datetime("2026-11-25T10:00:00")) == dt.datetime(2026, 11, 25, 10, 0)
     assert payload.naive_utc(None) is None
+
+
+@pytest.mark.parametrize("value, expected", [
+    (1, "1"), ("1", "1"), (" DC-1 ", "DC-1"), (0, "0"), (Decimal("7"), "7"), (None, None), ("", None),
+    (True, None), ({"id": 1}, None), (Decimal("1.5"), None),
+])
+def test_identifiers_typed_integer_or_string_read_alike(value, expected):
+    assert payload.identifier(value) == expected

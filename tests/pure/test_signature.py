@@ -70,3 +70,10 @@ def test_comparison_is_constant_time(monkeypatch):
     calls.clear()
     assert not signature.verify(raw, "0" * 64, SECRET)
     assert len(calls) == 2
+
+
+def test_a_deeply_nested_body_is_checked_on_its_bytes_without_crashing():
+    raw = b"[" * 100_000 + b"]" * 100_000
+    assert signature.reserialized(raw) is None
+    assert signature.verify(raw, signature.compute(SECRET, raw), SECRET)
+    assert not signature.verify(raw, "0" * 64, SECRET)
