@@ -1,6 +1,7 @@
 from . import controllers
 from . import models
 from .models.res_company import _new_webhook_token
+from .models.sale_order_line import APICBASE_PRICE_DIGITS
 
 
 def pre_init_hook(env):
@@ -14,3 +15,14 @@ def pre_init_hook(env):
     for (company_id,) in env.cr.fetchall():
         env.cr.execute("UPDATE res_company SET apicbase_webhook_token = %s WHERE id = %s",
                        (_new_webhook_token(), company_id))
+
+
+def post_init_hook(env):
+    """Raises the "Product Price" precision to Apicbase's three decimals, never lowers it.
+
+    At Odoo's default of two, a line of 100 x 0.125 would be stored at 0.13 and total 13.00
+    instead of 12.50.
+    """
+    precision = env.ref("product.decimal_price", raise_if_not_found=False)
+    if precision and precision.digits < APICBASE_PRICE_DIGITS:
+        precision.digits = APICBASE_PRICE_DIGITS

@@ -25,6 +25,7 @@
         "views/apicbase_menus.xml",
     ],
     "pre_init_hook": "pre_init_hook",
+    "post_init_hook": "post_init_hook",
     "application": True,
     "installable": True,
 }

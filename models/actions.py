@@ -1,6 +1,13 @@
-"""Client-action dictionaries the addon's buttons return (no model here)."""
+"""What the addon's buttons share: the client actions they return, and who may press the ones that
+talk to Apicbase (no model here)."""
 
 RELOAD = {"type": "ir.actions.client", "tag": "soft_reload"}
+
+
+def is_apicbase_manager(env):
+    """Whether ``env`` may make Apicbase calls on demand: sales managers and the superuser (scheduled
+    actions run as it), not salesmen."""
+    return env.su or env.user.has_group("sales_team.group_sale_manager")
 
 
 def notification(message, kind="success", title=None, next_action=RELOAD):

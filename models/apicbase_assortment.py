@@ -5,12 +5,12 @@ from decimal import Decimal
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools.safe_eval import safe_eval
 
 from ..apicbase import assortment as assortment_lib
 from ..apicbase.errors import ApicbaseError, ContentError
-from .actions import notification, open_records
+from .actions import is_apicbase_manager, notification, open_records
 from .product_template import SYNC_STATES
 
 _logger = logging.getLogger(__name__)
@@ -194,6 +194,9 @@ class ApicbaseAssortment(models.Model):
                       "</thead><tbody>%s</tbody></table>") % (_("Article"), _("Product"), _("Problems"), rows)
 
     def action_publish(self):
+        # Checked before anything is built or sent: the upload cannot be taken back.
+        if not is_apicbase_manager(self.env):
+            raise AccessError(_("Only sales managers can publish assortments to Apicbase."))
         for assortment in self:
             assortment._publish()
         return notification(_("Published. Apicbase processes the file in the background; its events "
@@ -239,6 +242,9 @@ class ApicbaseAssortment(models.Model):
                             context={"search_default_current": 1})
 
     def action_poll_events(self):
+        if not is_apicbase_manager(self.env):
+            raise AccessError(_("Only sales managers can read Apicbase's events on demand; they are "
+                                "read every 15 minutes anyway."))
         for company in self.company_id:
             try:
                 self.env["apicbase.sync.event"]._poll(company)

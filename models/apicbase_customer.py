@@ -1,10 +1,11 @@
 import logging
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..apicbase.errors import ApicbaseError
-from .actions import notification, open_records
+from ..apicbase.payload import identifier
+from .actions import is_apicbase_manager, notification, open_records
 
 _logger = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class ApicbaseCustomer(models.Model):
         rows = {}
         for item in company._apicbase_client().iter_customers():
             if isinstance(item, dict) and item.get("customer_number"):
-                rows[str(item["customer_number"])] = item.get("supplier_outlet_id")
+                rows[str(item["customer_number"])] = identifier(item.get("supplier_outlet_id"))
         now = fields.Datetime.now()
         existing = {c.customer_number: c for c in self.search(
             [("company_id", "=", company.id), ("customer_number", "in", list(rows))])}
@@ -109,6 +110,9 @@ class ApicbaseCustomer(models.Model):
                                 exc_info=not isinstance(exc, (ApicbaseError, UserError)))
 
     def action_pull(self):
+        if not is_apicbase_manager(self.env):
+            raise AccessError(_("Only sales managers can read customers and packages from Apicbase on "
+                                "demand; they are read every day anyway."))
         company = self.env.company
         try:
             customers = self._pull(company)

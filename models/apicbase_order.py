@@ -157,14 +157,28 @@ class ApicbaseOrder(models.Model):
 
         Never refuses: the webhook was answered long ago, so an unresolved order waits for a
         person. The least tried come first, so orders that keep failing do not block the others.
+        An order another transaction holds or changed since this run began is left untouched for
+        the next run: waiting for it, or writing to it, would fail the whole run and undo the
+        orders already processed.
         """
         for record in self.search([("state", "=", "received")], limit=limit,
                                   order="attempt_count, received_at, id"):
             try:
                 with self.env.cr.savepoint():
+                    record._lock(nowait=True)
                     record._process()
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
+                _logger.info("Apicbase order %s (id %s) is busy in another transaction; left for the next "
+                             "run: %s", record.name, record.apicbase_id, type(exc).__name__)
             except Exception as exc:  # noqa: BLE001 - one order must not stop the others
-                record._defer(exc, trigger=False)
+                try:
+                    with self.env.cr.savepoint():
+                        # The savepoint's rollback released the row: take it again, without waiting.
+                        record._lock(nowait=True)
+                        record._defer(exc, trigger=False)
+                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                    _logger.info("Apicbase order %s (id %s) failed (%s) and is now busy in another "
+                                 "transaction; left for the next run", record.name, record.apicbase_id, exc)
 
     def _insert_once(self, company, raw, order, source):
         """Inserts the inbox row unless this company already has the order.
@@ -175,6 +189,7 @@ class ApicbaseOrder(models.Model):
         """
         now = fields.Datetime.now()
         uid = self.env.uid
+        tz = company._apicbase_tz()
         self.env.cr.execute(
             """
             INSERT INTO apicbase_order
@@ -186,8 +201,8 @@ class ApicbaseOrder(models.Model):
             RETURNING id
             """,
             (order.id, company.id, order.order_number, source, _text(raw), now,
-             order.customer_number, naive_utc(order.ordered_on),
-             naive_utc(order.expected_delivery_date), order.status, uid, uid, now, now),
+             order.customer_number, naive_utc(order.ordered_on, tz),
+             naive_utc(order.expected_delivery_date, tz), order.status, uid, uid, now, now),
             log_exceptions=False,
         )
         row = self.env.cr.fetchone()
@@ -229,11 +244,12 @@ class ApicbaseOrder(models.Model):
         else:
             self._mark_done(sale)
 
-    def _lock(self):
+    def _lock(self, nowait=False):
         # Two retries of the same record at once: the second waits, then fails to
         # serialise and is replayed by Odoo, and then sees the sale order.
-        self.env.cr.execute("SELECT id FROM apicbase_order WHERE id = %s FOR UPDATE",
-                            (self.id,), log_exceptions=False)
+        # With nowait, a held row fails at once (LockNotAvailable) instead of waiting for it.
+        query = "SELECT id FROM apicbase_order WHERE id = %s FOR UPDATE" + (" NOWAIT" if nowait else "")
+        self.env.cr.execute(query, (self.id,), log_exceptions=False)
 
     def _parsed_order(self):
         try:
@@ -298,6 +314,10 @@ class ApicbaseOrder(models.Model):
         return sale
 
     def _resolve_partner(self, number):
+        if not number:
+            return self.env["res.partner"], [_(
+                "Apicbase sent no customer number, so Odoo cannot tell which restaurant ordered. Ask "
+                "Apicbase to set the restaurant's customer number; enter this order by hand meanwhile.")]
         bound = self.env["apicbase.customer"]._partner_for(self.company_id, number)
         if bound:
             return bound, []
@@ -336,14 +356,15 @@ class ApicbaseOrder(models.Model):
     def _prepare_sale_order_vals(self, order, partner, products):
         salesperson = partner.user_id or partner.commercial_partner_id.user_id \
             or self.company_id._apicbase_responsible_user()
+        tz = self.company_id._apicbase_tz()
         return {
             "partner_id": partner.id,
             "company_id": self.company_id.id,
             "user_id": salesperson.id,
             "client_order_ref": order.order_number,
             "origin": _("Apicbase %s", order.order_number),
-            "date_order": naive_utc(order.ordered_on),
-            "commitment_date": naive_utc(order.expected_delivery_date),
+            "date_order": naive_utc(order.ordered_on, tz),
+            "commitment_date": naive_utc(order.expected_delivery_date, tz),
             "apicbase_order_id": self.id,
             "apicbase_remarks": order.remarks or False,
             "apicbase_owner": order.owner or False,
@@ -384,8 +405,8 @@ class ApicbaseOrder(models.Model):
         client = company._apicbase_client()
         since = self._follow_up_start(company)
         items = list(client.iter_purchase_orders(
-            status__in="ORDERED,DELIVERED", ordering="ordered_on",
-            ordered_on__gt=since.replace(tzinfo=dt.timezone.utc).isoformat()))
+            ordered_after=since.replace(tzinfo=dt.timezone.utc), status__in="ORDERED,DELIVERED",
+            ordering="ordered_on"))
         statuses, unreadable = self._read_statuses(items)
         Inbox = self.with_user(SUPERUSER_ID)
         known = {record.apicbase_id: record for record in Inbox.search(
@@ -434,9 +455,10 @@ class ApicbaseOrder(models.Model):
             "delivery_closed": bool(status.delivery_closed),
             "invoice_status": str(status.invoice_status) if status.invoice_status is not None else False,
         }
+        tz = self.company_id._apicbase_tz()
         for name in ("viewed_by_supplier_at", "fetched_by_supplier_at"):
             if getattr(status, name):
-                values[name] = naive_utc(getattr(status, name))
+                values[name] = naive_utc(getattr(status, name), tz)
         changes = {name: value for name, value in values.items() if self[name] != value}
         if not changes:
             return 0
@@ -468,6 +490,7 @@ class ApicbaseOrder(models.Model):
         ).mapped("apicbase_id")) | known_ids
         # A webhook may be on its way for an order placed moments ago: let it arrive first.
         settled = fields.Datetime.now() - RECOVERY_GRACE
+        tz = company._apicbase_tz()
         recovered = self.browse()
         for item in items:
             if not isinstance(item, dict) or item.get("status") != "ORDERED" or str(item.get("id")) in held:
@@ -477,7 +500,7 @@ class ApicbaseOrder(models.Model):
             except PayloadError as exc:
                 _logger.warning("Apicbase order %s not recovered: %s", item.get("id"), exc)
                 continue
-            if naive_utc(order.ordered_on) > settled:
+            if naive_utc(order.ordered_on, tz) > settled:
                 continue
             try:
                 with self.env.cr.savepoint():

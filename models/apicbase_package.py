@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from ..apicbase import assortment as assortment_lib
 from ..apicbase import content as content_lib
 from ..apicbase.errors import ContentError
+from ..apicbase.payload import identifier
 from .actions import open_records
 
 _logger = logging.getLogger(__name__)
@@ -15,7 +16,7 @@ _logger = logging.getLogger(__name__)
 # Package fields compared on every pull: only changed bindings are written.
 SYNCED_FIELDS = ["supplier_outlet_id", "shared_id", "article_name", "brand", "name", "gtin", "price",
                  "price_type_code", "package_type", "package_description", "content_label",
-                 "content_total", "content_unit", "unit_count", "orderable", "active"]
+                 "content_total", "content_unit", "unit_count", "content_unreadable", "orderable", "active"]
 UOM_BY_UNIT = {"kg": "uom.product_uom_kgm", "g": "uom.product_uom_gram", "l": "uom.product_uom_litre"}
 
 
@@ -33,6 +34,7 @@ class ApicbasePackage(models.Model):
     _description = "Apicbase Package"
     _order = "customer_number, third_party_id"
     _rec_name = "third_party_id"
+    _check_company_auto = True
 
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     customer_id = fields.Many2one("apicbase.customer", required=True, readonly=True, ondelete="cascade",
@@ -55,8 +57,11 @@ class ApicbasePackage(models.Model):
     content_total = fields.Float(readonly=True, digits=(16, 3))
     content_unit = fields.Char(readonly=True)
     unit_count = fields.Float(readonly=True, digits=(16, 3))
+    content_unreadable = fields.Boolean(
+        readonly=True, help="Apicbase describes the content in a way the connector cannot read (an unknown "
+                            "unit, deeper nesting): the package is kept, its content is not compared.")
     orderable = fields.Boolean(readonly=True)
-    product_id = fields.Many2one("product.product", string="Product", index="btree_not_null")
+    product_id = fields.Many2one("product.product", string="Product", index="btree_not_null", check_company=True)
     linked = fields.Boolean(compute="_compute_linked", store=True)
     drift = fields.Text(string="Differences", readonly=True,
                         help="Where Apicbase's package differs from what Odoo would publish.")
@@ -135,10 +140,12 @@ class ApicbasePackage(models.Model):
             return None
         article = package.get("article") if isinstance(package.get("article"), dict) else {}
         description = package.get("package_description")
-        label, total, unit, count = _content_summary(description)
+        label, total, unit, count, problem = _content_summary(description)
+        if problem:
+            label = _("Unreadable: %s", problem)
         price = _decimal(package.get("price"))
         return {
-            "supplier_outlet_id": item.get("supplier_outlet_id") or False,
+            "supplier_outlet_id": identifier(item.get("supplier_outlet_id")) or False,
             "third_party_id": str(package["third_party_id"]),
             "shared_id": str(article["shared_id"]) if article.get("shared_id") else False,
             "article_name": article.get("name") or False,
@@ -154,6 +161,7 @@ class ApicbasePackage(models.Model):
             "content_total": total,
             "content_unit": unit,
             "unit_count": count,
+            "content_unreadable": bool(problem),
             "orderable": package.get("orderable") is not False,
             "active": True,
         }
@@ -196,8 +204,9 @@ class ApicbasePackage(models.Model):
         if bool(self.orderable) != bool(expected["orderable"]):
             differences.append(_("orderable: Apicbase %(theirs)s, Odoo %(ours)s",
                                  theirs=self.orderable, ours=expected["orderable"]))
-        _label, total, unit, count = _content_summary(expected["package_description"])
-        if (round(self.content_total, 3), self.content_unit, round(self.unit_count, 3)) != \
+        _label, total, unit, count, _problem = _content_summary(expected["package_description"])
+        if not self.content_unreadable and \
+                (round(self.content_total, 3), self.content_unit, round(self.unit_count, 3)) != \
                 (round(total, 3), unit, round(count, 3)):
             differences.append(_("content: Apicbase %(theirs)s, Odoo %(ours)s",
                                  theirs=self.content_label or "?", ours=_label or "?"))
@@ -212,17 +221,21 @@ class ApicbasePackage(models.Model):
         missing = self.filtered(lambda p: not p.product_id)
         if not missing:
             raise UserError(_("Every selected package already has a product."))
-        by_tpid = {}
-        for package in missing:
-            by_tpid.setdefault(package.third_party_id, package)
-        found = self.env["product.product"]._apicbase_find(list(by_tpid), self.env.company)
-        values = [package._product_values() for tpid, package in by_tpid.items() if not found.get(tpid)]
-        templates = self.env["product.template"].create(values)
-        products = {t.default_code: t.product_variant_id for t in templates}
-        for package in missing:
-            product = products.get(package.third_party_id) or found.get(package.third_party_id)
-            if product and len(product) == 1:
-                package.product_id = product
+        templates = self.env["product.template"]
+        # Each company's packages make and find that company's products (or shared ones).
+        for company, packages in missing.grouped("company_id").items():
+            by_tpid = {}
+            for package in packages:
+                by_tpid.setdefault(package.third_party_id, package)
+            found = self.env["product.product"]._apicbase_find(list(by_tpid), company)
+            values = [package._product_values() for tpid, package in by_tpid.items() if not found.get(tpid)]
+            created = self.env["product.template"].with_company(company).create(values)
+            templates |= created
+            products = {t.default_code: t.product_variant_id for t in created}
+            for package in packages:
+                product = products.get(package.third_party_id) or found.get(package.third_party_id)
+                if product and len(product) == 1:
+                    package.product_id = product
         missing._compute_drift()
         return open_records("product.template", _("Created Products"), domain=[("id", "in", templates.ids)])
 
@@ -236,6 +249,7 @@ class ApicbasePackage(models.Model):
             gtin = False  # barcodes are unique in Odoo; the GTIN stays visible on the package
         return {
             "name": self.article_name or self.name,
+            "company_id": self.company_id.id,
             "default_code": self.third_party_id,
             "barcode": gtin,
             "list_price": self.price,
@@ -243,7 +257,7 @@ class ApicbasePackage(models.Model):
             "type": "consu",
             "uom_id": uom.id,
             "uom_po_id": uom.id,
-            "apicbase_content": self.content_label or False,
+            "apicbase_content": (not self.content_unreadable and self.content_label) or False,
             "apicbase_brand": self.brand or False,
             "apicbase_package_type": self.package_type or False,
             "apicbase_price_type": "unit" if unit else "package",
@@ -258,19 +272,23 @@ def _plain(number):
 
 
 def _content_summary(description):
-    """(label, total, base unit, unit count) of a package_description, or blanks when unreadable."""
+    """(label, total, base unit, unit count, problem) of a package_description.
+
+    No description gives blanks; one the connector cannot read gives blanks and the problem.
+    """
+    blank = (False, 0.0, False, 0.0)
     if isinstance(description, str):
         try:
             description = json.loads(description)
         except ValueError:
-            return False, 0.0, False, 0.0
-    if not isinstance(description, dict):
-        return False, 0.0, False, 0.0
+            return (*blank, "not JSON")
+    if description is None:
+        return (*blank, None)
     try:
         parsed = content_lib.parse_description(description)
-    except ContentError:
-        return False, 0.0, False, 0.0
-    return parsed.label, float(parsed.total), parsed.base_unit, float(parsed.unit_count)
+    except ContentError as exc:
+        return (*blank, str(exc))
+    return parsed.label, float(parsed.total), parsed.base_unit, float(parsed.unit_count), None
 
 
 def _price_unit_of(description):

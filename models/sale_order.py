@@ -41,7 +41,8 @@ class SaleOrder(models.Model):
         return open_records("apicbase.order", res_id=self.apicbase_order_id.id)
 
     def _apicbase_apply_prices(self, po):
-        """Puts the configured price on each line and flags lines whose prices disagree.
+        """Puts the configured price on each line and flags lines whose prices disagree, or whose
+        Apicbase price the Product Price precision rounded.
 
         The lines were created without a price, so Odoo priced them from the
         pricelist: that is the reference Apicbase's price is compared with.
@@ -50,6 +51,7 @@ class SaleOrder(models.Model):
         company = self.company_id
         use_apicbase = company.apicbase_price_source == "apicbase"
         lines = self.order_line.sorted("sequence")
+        rounded = {}  # line: Apicbase's exact price
         for line, po_line in zip(lines, po.lines):
             vals = line._apicbase_price_vals(po_line.price_per_package, company.apicbase_price_tolerance)
             if use_apicbase and po_line.price_per_package is not None:
@@ -57,11 +59,28 @@ class SaleOrder(models.Model):
                 vals.update(price_unit=float(po_line.price_per_package), discount=0.0,
                             apicbase_price_locked=True)
             line.write(vals)
+            # The field's precision may have rounded the price just written: check what was stored.
+            if line.apicbase_price_locked and line._apicbase_price_rounded(po_line.price_per_package):
+                rounded[line] = po_line.price_per_package
         mismatched = self.order_line.filtered("apicbase_price_mismatch")
         if mismatched:
             self.message_post(body=_(
                 "Apicbase and the pricelist disagree on the price of: %s",
                 ", ".join(mismatched.mapped("product_id.display_name"))), subtype_xmlid="mail.mt_note")
+        if rounded:
+            # Flagged too: the line no longer charges the price Apicbase sent.
+            self.env["sale.order.line"].union(*rounded).apicbase_price_mismatch = True
+            self.message_post(body=_(
+                "Apicbase's price was rounded to the Product Price precision (Settings → Technical → "
+                "Decimal Accuracy) on: %s",
+                ", ".join(f"{line.product_id.display_name} ({price} → {line.price_unit})"
+                          for line, price in rounded.items())), subtype_xmlid="mail.mt_note")
+
+    def _recompute_prices(self):
+        # Asked for the pricelist's prices (Update Prices), the user gets them as on any other line,
+        # discount included: Apicbase's net price no longer holds.
+        self._get_update_prices_lines().filtered("apicbase_price_locked").apicbase_price_locked = False
+        return super()._recompute_prices()
 
     def _apicbase_try_confirm(self):
         """Confirms, but keeps the quotation when confirmation is refused."""

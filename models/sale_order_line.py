@@ -1,4 +1,9 @@
 from odoo import fields, models
+from odoo.tools import float_compare
+
+# Apicbase sends prices with up to three decimals (0.125 a piece); the install raises Odoo's
+# "Product Price" precision to this (see post_init_hook).
+APICBASE_PRICE_DIGITS = 3
 
 
 class SaleOrderLine(models.Model):
@@ -6,7 +11,8 @@ class SaleOrderLine(models.Model):
 
     apicbase_article_number = fields.Char(string="Apicbase Article", readonly=True, copy=False)
     apicbase_price = fields.Float(
-        string="Apicbase Price", digits="Product Price", readonly=True, copy=False,
+        # Apicbase's own figure, even when the line price was rounded to a lower precision.
+        string="Apicbase Price", digits=(16, APICBASE_PRICE_DIGITS), readonly=True, copy=False,
         help="Theoretical price per package sent by Apicbase.")
     apicbase_pricelist_price = fields.Float(
         string="Pricelist Price", digits="Product Price", readonly=True, copy=False,
@@ -14,7 +20,8 @@ class SaleOrderLine(models.Model):
     apicbase_price_mismatch = fields.Boolean(string="Apicbase Price Differs", readonly=True, copy=False)
     apicbase_price_locked = fields.Boolean(
         readonly=True, copy=False,
-        help="The line carries Apicbase's net price: no pricelist discount is added on top of it.")
+        help="The line carries Apicbase's net price: no pricelist discount is added on top of it, "
+             "until Update Prices prices it from the pricelist.")
 
     def _compute_discount(self):
         locked = self.filtered("apicbase_price_locked")
@@ -31,7 +38,14 @@ class SaleOrderLine(models.Model):
             return vals
         apicbase_price = float(apicbase_price)
         allowed = abs(pricelist_price) * (tolerance_percent or 0.0) / 100.0
-        rounding = self.currency_id.rounding or 0.01
         vals["apicbase_price"] = apicbase_price
-        vals["apicbase_price_mismatch"] = abs(apicbase_price - pricelist_price) > allowed + rounding / 2
+        # At Apicbase's precision: half a cent of slack would hide 0.125 against 0.13 (4 %).
+        vals["apicbase_price_mismatch"] = float_compare(
+            abs(apicbase_price - pricelist_price), allowed, precision_digits=APICBASE_PRICE_DIGITS) > 0
         return vals
+
+    def _apicbase_price_rounded(self, apicbase_price):
+        """Whether the unit price stored on the line lost decimals of Apicbase's exact ``Decimal`` price."""
+        self.ensure_one()
+        digits = max(APICBASE_PRICE_DIGITS, -apicbase_price.as_tuple().exponent)
+        return float_compare(self.price_unit, float(apicbase_price), precision_digits=digits) != 0

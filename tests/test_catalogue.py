@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import ApicbaseCase, SimulatorMixin
@@ -168,7 +168,7 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
         self.assertEqual(set(by_number), {"CUST-1", "CUST-2", "CUST-3"})
         self.assertEqual(by_number["CUST-1"].partner_id, first)
         self.assertEqual(by_number["CUST-2"].partner_id, second)
-        self.assertEqual(by_number["CUST-1"].supplier_outlet_id, "DC-1")
+        self.assertEqual(by_number["CUST-1"].supplier_outlet_id, "1")  # Apicbase sends the integer 1
         unlinked = self.env["apicbase.customer"].search([("linked", "=", False)])
         self.assertEqual(unlinked, by_number["CUST-3"])
         # Pulling again creates nothing new.
@@ -224,6 +224,32 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
         self.assertEqual(self.env["apicbase.package"].search_count([("third_party_id", "=", "COLA-4X6X33"),
                                                                     ("customer_number", "=", "CUST-1")]), 1)
 
+    def test_a_package_content_we_cannot_read_is_kept_and_never_drift(self):
+        """An unknown unit or deeper nesting than we model: shown as unreadable, not compared."""
+        deep = {"quantity": 1, "unit_name": "g"}
+        for _level in range(7):
+            deep = {"quantity": 2, "package": deep}
+        self.sim.add_package("CUST-1", {"third_party_id": "ODD-UNIT", "name": "Wine 6 bottles", "price": 42,
+                                        "package_description": {"quantity": 6, "unit_name": "bottle"}})
+        self.sim.add_package("CUST-1", {"third_party_id": "DEEP-7", "name": "Nested", "price": 1,
+                                        "package_description": deep})
+        wine = self.env["product.product"].create({
+            "name": "Wine 6 bottles", "default_code": "ODD-UNIT", "list_price": 42, "apicbase_content": "6 x 75 cl"})
+        self.make_assortment(number="CUST-1", products=wine)
+        customers = self.env["apicbase.customer"]._pull(self.company)
+        packages = self.env["apicbase.package"]._pull(self.company, customers)
+        odd = packages.filtered(lambda p: p.third_party_id == "ODD-UNIT")
+        nested = packages.filtered(lambda p: p.third_party_id == "DEEP-7")
+        self.assertTrue(odd.content_unreadable and nested.content_unreadable)
+        self.assertIn("Unreadable", odd.content_label)
+        self.assertIn("bottle", odd.content_label)
+        self.assertIn("nested deeper", nested.content_label)
+        self.assertEqual(odd.product_id, wine)
+        self.assertFalse(odd.has_drift, odd.drift)  # same price, name and orderable: nothing to report
+        nested.action_create_products()
+        self.assertTrue(nested.product_id)
+        self.assertFalse(nested.product_id.apicbase_content, "an unreadable content is not copied")
+
     # -- settings --------------------------------------------------------
 
     def test_test_connection_reports_success_and_failure(self):
@@ -239,3 +265,42 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
     def order(self):
         from .common import order_payload
         return order_payload()
+
+
+@tagged("post_install", "-at_install")
+class TestPackageCompanies(ApicbaseCase):
+    """A package belongs to one company: so do the products made from it and the product it is bound to."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_b = cls.env["res.company"].create({"name": "Supplier B"})
+        cls.customer_b = cls.env["apicbase.customer"].create(
+            {"company_id": cls.company_b.id, "customer_number": "B-CUST-1"})
+        # Company A (the current company) sells beans under the same article number.
+        cls.beans_a = cls.env["product.product"].create({
+            "name": "Beans of A", "default_code": "BEANS-1", "company_id": cls.company.id})
+
+    def package_b(self, third_party_id="BEANS-1"):
+        return self.env["apicbase.package"].create({
+            "company_id": self.company_b.id, "customer_id": self.customer_b.id,
+            "customer_number": self.customer_b.customer_number, "third_party_id": third_party_id,
+            "name": "Beans 1 kg", "price": 3.5, "orderable": True})
+
+    def test_products_created_from_packages_belong_to_the_package_company(self):
+        self.assertEqual(self.env.company, self.company)
+        package = self.package_b()
+        package.action_create_products()
+        product = package.product_id
+        self.assertTrue(product)
+        self.assertNotEqual(product, self.beans_a, "company A's product is not company B's article")
+        self.assertEqual(product.company_id, self.company_b)
+        self.assertEqual((product.default_code, product.list_price), ("BEANS-1", 3.5))
+
+    def test_a_package_is_bound_only_to_a_product_its_company_may_use(self):
+        package = self.package_b()
+        with self.assertRaises(UserError):
+            package.product_id = self.beans_a
+        shared = self.env["product.product"].create({"name": "Beans for all", "default_code": "BEANS-ALL"})
+        package.product_id = shared
+        self.assertEqual(package.product_id, shared)

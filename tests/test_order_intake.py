@@ -1,8 +1,19 @@
+import json
+from contextlib import contextmanager
 from datetime import datetime
 
-from odoo.tests import tagged
+from odoo import SUPERUSER_ID, api
+from odoo.tests import TransactionCase, tagged
 
 from .common import ApicbaseCase, order_payload
+
+
+def single_line_order(article, price, quantity, **changes):
+    data = order_payload(**changes)
+    data["packages"] = [{"stock_item": {"name": article}, "quantity_ordered": quantity,
+                         "supplier_package": {"supplier_article_number": article,
+                                              "theoretical_price_per_package": price}}]
+    return data
 
 
 @tagged("post_install", "-at_install")
@@ -279,3 +290,139 @@ class TestOrderIntake(ApicbaseCase):
         self.assertFalse(copy.apicbase_order_id)
         self.assertFalse(copy.apicbase_remarks)
         self.assertEqual(record.sale_order_ids, record.sale_order_id)
+
+    # -- prices with three decimals ---------------------------------------
+
+    def test_three_decimal_apicbase_price_is_kept_exactly(self):
+        self.tomatoes.list_price = 0.125
+        _outcome, record = self.receive(single_line_order("TOM-1KG", "0.125", 100))
+        line = record.sale_order_id.order_line
+        self.assertEqual(line.price_unit, 0.125)
+        self.assertEqual(line.price_subtotal, 12.50)
+        self.assertEqual(line.apicbase_price, 0.125)
+        self.assertFalse(line.apicbase_price_mismatch)
+        self.assertGreaterEqual(self.env.ref("product.decimal_price").digits, 3,
+                                "installing the addon raises the Product Price precision")
+
+    def test_price_rounded_by_a_lowered_precision_is_flagged(self):
+        self.env.ref("product.decimal_price").digits = 2  # an administrator lowered it again
+        self.company.apicbase_price_tolerance = 5.0  # the pricelist's 0.13 is within 5 %: only rounding is news
+        self.tomatoes.list_price = 0.125
+        _outcome, record = self.receive(single_line_order("TOM-1KG", "0.125", 100))
+        sale = record.sale_order_id
+        line = sale.order_line
+        self.assertEqual(line.price_unit, 0.13)
+        self.assertEqual(line.apicbase_price, 0.125, "Apicbase's own price is kept exactly")
+        self.assertTrue(line.apicbase_price_mismatch)
+        self.assertTrue(sale.apicbase_price_mismatch)
+        self.assertTrue(sale.message_ids.filtered(lambda m: "rounded" in (m.body or "")))
+        self.assertFalse(sale.message_ids.filtered(lambda m: "disagree" in (m.body or "")))
+
+    def test_sub_cent_difference_from_the_pricelist_is_flagged(self):
+        self.company.apicbase_price_source = "pricelist"
+        self.tomatoes.list_price = 0.13
+        _outcome, record = self.receive(single_line_order("TOM-1KG", "0.125", 100))
+        line = record.sale_order_id.order_line
+        self.assertEqual((line.price_unit, line.apicbase_price), (0.13, 0.125))
+        self.assertTrue(line.apicbase_price_mismatch, "0.125 against 0.13 is 4 %, over the 1 % tolerance")
+
+    # -- Update Prices ------------------------------------------------------
+
+    def test_update_prices_reprices_apicbase_lines_with_the_pricelist_discount(self):
+        self.env.user.groups_id += self.env.ref("sale.group_discount_per_so_line")
+        pricelist = self.env["product.pricelist"].create({
+            "name": "10 % off", "currency_id": self.company.currency_id.id,
+            "item_ids": [(0, 0, {"applied_on": "3_global", "compute_price": "percentage", "percent_price": 10})]})
+        self.customer.property_product_pricelist = pricelist
+        self.tomatoes.list_price = 10.0
+        _outcome, record = self.receive(single_line_order("TOM-1KG", "9.00", 3))
+        sale = record.sale_order_id
+        line = sale.order_line
+        self.assertEqual((line.price_unit, line.discount), (9.0, 0.0))
+        pricelist.item_ids.percent_price = 20
+        sale.action_update_prices()
+        self.assertEqual((line.price_unit, line.discount), (10.0, 20.0))
+        self.assertAlmostEqual(line.price_subtotal, 24.0)
+        self.assertFalse(line.apicbase_price_locked)
+        # From now on the line is priced like any other: a new quantity keeps the pricelist discount.
+        line.product_uom_qty = 4
+        self.assertEqual((line.price_unit, line.discount), (10.0, 20.0))
+
+
+@tagged("post_install", "-at_install")
+class TestScheduledProcessingConcurrency(TransactionCase):
+    """The scheduled action meets orders that other transactions hold or just changed.
+
+    The test transaction cannot see rows committed after it began, so each party has a cursor of
+    its own: the orders are committed by one, locked or changed by another and processed by a
+    third, which is rolled back. What was committed is deleted at cleanup.
+    """
+
+    def setUp(self):
+        super().setUp()
+        with self.registry.cursor() as cr:  # committed when the block ends
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            partner = env["res.partner"].create({"name": "Concurrent Bistro",
+                                                 "apicbase_customer_number": "CONCURRENT-7"})
+            product = env["product.product"].create({"name": "Concurrent tomatoes", "type": "consu",
+                                                     "default_code": "CONCURRENT-TOM", "list_price": 2.4})
+            orders = env["apicbase.order"]
+            for index in range(3):
+                data = single_line_order("CONCURRENT-TOM", "2.40", 1, id=f"apic-concurrent-{index}",
+                                         order_number=f"PO-CONCURRENT-{index}",
+                                         supplier_customer_number="CONCURRENT-7")
+                orders |= orders.create({
+                    "apicbase_id": data["id"], "name": data["order_number"], "company_id": env.company.id,
+                    "customer_number": "CONCURRENT-7", "raw_payload": json.dumps(data), "source": "recovery"})
+            self.order_ids = orders.ids
+            self.addCleanup(self._delete_committed, partner.id, product.product_tmpl_id.id)
+
+    def _delete_committed(self, partner_id, template_id):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["sale.order"].search([("apicbase_order_id", "in", self.order_ids)]).unlink()
+            env["apicbase.order"].browse(self.order_ids).unlink()
+            env["product.template"].browse(template_id).unlink()
+            env["res.partner"].browse(partner_id).unlink()
+
+    @contextmanager
+    def scratch_cursor(self):
+        """A cursor of its own whose work is never committed."""
+        cr = self.registry.cursor()
+        try:
+            yield cr
+        finally:
+            cr.rollback()
+            cr.close()
+
+    def run_scheduled_action(self, cr):
+        # Waiting on a lock would hang the test: give up quickly instead (the old code then failed).
+        cr.execute("SET LOCAL lock_timeout = '2s'")
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        env["apicbase.order"]._cron_process_received()
+        env.flush_all()  # nothing left pending that could still fail
+        env.invalidate_all()
+        return env["apicbase.order"].browse(self.order_ids)
+
+    def assertOthersDone(self, orders, busy_id):
+        busy = orders.filtered(lambda o: o.id == busy_id)
+        others = orders - busy
+        self.assertEqual(others.mapped("state"), ["done", "done"], others.mapped("error_message"))
+        self.assertEqual(len(others.sale_order_id), 2)
+        self.assertEqual((busy.state, busy.attempt_count, busy.error_message, busy.sale_order_id.id),
+                         ("received", 0, False, False), "left untouched for the next run")
+
+    def test_an_order_locked_by_another_transaction_is_left_for_the_next_run(self):
+        busy_id = self.order_ids[1]
+        with self.scratch_cursor() as locker, self.scratch_cursor() as cron_cr:
+            locker.execute("SELECT id FROM apicbase_order WHERE id = %s FOR UPDATE", [busy_id])
+            self.assertOthersDone(self.run_scheduled_action(cron_cr), busy_id)
+
+    def test_an_order_changed_since_the_run_began_is_left_for_the_next_run(self):
+        busy_id = self.order_ids[1]
+        with self.scratch_cursor() as cron_cr:
+            cron_cr.execute("SELECT 1")  # the scheduled action's snapshot starts here
+            with self.registry.cursor() as other:  # e.g. a retry that committed meanwhile
+                other.execute("UPDATE apicbase_order SET write_date = now() at time zone 'UTC' WHERE id = %s",
+                              [busy_id])
+            self.assertOthersDone(self.run_scheduled_action(cron_cr), busy_id)

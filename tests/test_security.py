@@ -1,7 +1,7 @@
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from .common import ApicbaseCase
+from .common import ApicbaseCase, SimulatorMixin
 
 SECRET_FIELDS = ["apicbase_client_secret", "apicbase_webhook_secret", "apicbase_webhook_token",
                  "apicbase_client_id", "apicbase_api_url", "apicbase_token_url"]
@@ -153,3 +153,59 @@ class TestCatalogueAccess(ApicbaseCase):
         self.assertFalse(assortment.auto_publish)
         other = self.records[self.other_company]["apicbase.assortment"]
         self.assertFalse(self.env["apicbase.assortment"].with_user(self.manager).search([("id", "=", other.id)]))
+
+
+@tagged("post_install", "-at_install")
+class TestApicbaseActionRights(SimulatorMixin, ApicbaseCase):
+    """Talking to Apicbase on demand is for sales managers: a salesman's click sends nothing at all."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.start_simulator(cls.company)
+        cls.manager = cls.env["res.users"].create({
+            "name": "Max Manager", "login": "apicbase_rights_manager", "email": "max@example.com",
+            "groups_id": [(6, 0, [cls.env.ref("sales_team.group_sale_manager").id])]})
+        cls.tomatoes.apicbase_content = "1 kg"
+        pricelist = cls.env["product.pricelist"].create({"name": "Public", "currency_id": cls.company.currency_id.id})
+        cls.assortment = cls.env["apicbase.assortment"].create({
+            "name": "Bistro Anna", "customer_number": "CUST-7", "pricelist_id": pricelist.id,
+            "selection_mode": "products", "product_ids": [(6, 0, cls.tomatoes.ids)]})
+
+    def actions(self, user):
+        return {
+            "publish": self.assortment.with_user(user).action_publish,
+            "read events": self.assortment.with_user(user).action_poll_events,
+            "pull customers and packages": self.env["apicbase.customer"].with_user(user).action_pull,
+        }
+
+    def test_salesman_sends_nothing_to_apicbase(self):
+        for name, action in self.actions(self.salesman).items():
+            with self.subTest(action=name):
+                before = len(self.sim.requests_log)
+                with self.assertRaisesRegex(AccessError, "Only sales managers"):
+                    action()
+                self.assertEqual(self.sim.requests_log[before:], [], "no request, not even for a token")
+        self.assertEqual(self.assortment.sync_state, "never")
+        self.assertFalse(self.env["apicbase.customer"].search([]))
+
+    def test_manager_publishes_reads_events_and_pulls(self):
+        actions = self.actions(self.manager)
+        actions["publish"]()
+        self.assertEqual(self.assortment.sync_state, "pending")
+        self.sim.wait_until_processed()
+        actions["read events"]()
+        self.assertTrue(self.company.apicbase_last_events_poll_at)
+        actions["pull customers and packages"]()
+        self.assertEqual(set(self.env["apicbase.customer"].search([]).mapped("customer_number")),
+                         {"CUST-1", "CUST-2", "CUST-3"})
+        self.assertTrue(self.sim.requests_log)
+
+    def test_scheduled_actions_still_talk_to_apicbase(self):
+        self.assortment.auto_publish = True
+        for xmlid in ("ir_cron_apicbase_publish_changed", "ir_cron_apicbase_poll_events",
+                      "ir_cron_apicbase_pull_catalogue"):
+            self.env.ref(f"apicbase_connector.{xmlid}").method_direct_trigger()
+        self.assertTrue(self.assortment.last_published_at)
+        self.assertTrue(self.company.apicbase_last_events_poll_at)
+        self.assertEqual(len(self.env["apicbase.customer"].search([])), 3)
