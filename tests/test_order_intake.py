@@ -70,13 +70,18 @@ class TestOrderIntake(ApicbaseCase):
         _outcome, record = self.receive(order_payload(id="apic-po-0002"))
         self.assertTrue(record.sale_order_id.apicbase_price_mismatch)
 
-    def test_pricelist_discount_is_not_applied_twice(self):
+    def discount_pricelist(self):
+        """10 % off every product, shown as a discount on the line; tomatoes listed at 10.00."""
         self.env.user.groups_id += self.env.ref("sale.group_discount_per_so_line")
         pricelist = self.env["product.pricelist"].create({
             "name": "10 % off", "currency_id": self.company.currency_id.id,
             "item_ids": [(0, 0, {"applied_on": "3_global", "compute_price": "percentage", "percent_price": 10})]})
         self.customer.property_product_pricelist = pricelist
         self.tomatoes.list_price = 10.0
+        return pricelist
+
+    def test_pricelist_discount_is_not_applied_twice(self):
+        self.discount_pricelist()
         data = order_payload()
         data["packages"][0]["supplier_package"]["theoretical_price_per_package"] = "9.00"
         _outcome, record = self.receive(data)
@@ -329,12 +334,7 @@ class TestOrderIntake(ApicbaseCase):
     # -- Update Prices ------------------------------------------------------
 
     def test_update_prices_reprices_apicbase_lines_with_the_pricelist_discount(self):
-        self.env.user.groups_id += self.env.ref("sale.group_discount_per_so_line")
-        pricelist = self.env["product.pricelist"].create({
-            "name": "10 % off", "currency_id": self.company.currency_id.id,
-            "item_ids": [(0, 0, {"applied_on": "3_global", "compute_price": "percentage", "percent_price": 10})]})
-        self.customer.property_product_pricelist = pricelist
-        self.tomatoes.list_price = 10.0
+        pricelist = self.discount_pricelist()
         _outcome, record = self.receive(single_line_order("TOM-1KG", "9.00", 3))
         sale = record.sale_order_id
         line = sale.order_line

@@ -553,25 +553,22 @@ def f_choice_in(choices):
     return build
 
 
-def f_datetime(compare):
-    def build(raw):
-        try:
-            bound = parse_datetime(raw)
-        except ValueError:
-            raise ValueError("Enter a valid date/time.") from None
-        return lambda value: value is not None and compare(parse_datetime(value), bound)
-    return build
+def _f_moment(parse, message):
+    """A comparison filter whose bound ``parse`` reads (ValueError: a 400 with ``message``)."""
+    def builder(compare):
+        def build(raw):
+            try:
+                bound = parse(raw)
+            except ValueError:
+                raise ValueError(message) from None
+            return lambda value: value is not None and compare(parse_datetime(value), bound)
+        return build
+    return builder
 
 
-def f_date(compare):
-    """A django-filter DateFilter: ``YYYY-MM-DD`` only (a date-time is "Enter a valid date.")."""
-    def build(raw):
-        try:
-            bound = parse_date(raw)
-        except ValueError:
-            raise ValueError("Enter a valid date.") from None
-        return lambda value: value is not None and compare(parse_datetime(value), bound)
-    return build
+f_datetime = _f_moment(parse_datetime, "Enter a valid date/time.")
+# A django-filter DateFilter: YYYY-MM-DD only (a date-time is "Enter a valid date.").
+f_date = _f_moment(parse_date, "Enter a valid date.")
 
 
 def apply_filters(items, query, specs):
