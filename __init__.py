@@ -21,7 +21,7 @@ def post_init_hook(env):
     """Raises the "Product Price" precision to Apicbase's three decimals, never lowers it.
 
     At Odoo's default of two, a line of 100 x 0.125 would be stored at 0.13 and total 13.00
-    instead of 12.50.
+    instead of 12.50. Databases that had the addon before get it through migrations/18.0.1.1.0.
     """
     precision = env.ref("product.decimal_price", raise_if_not_found=False)
     if precision and precision.digits < APICBASE_PRICE_DIGITS:

@@ -128,16 +128,31 @@ def date_filter_value(moment):
     return (moment - DATE_FILTER_MARGIN).date().isoformat()
 
 
-def _after(items, field, moment, inclusive):
-    """The items whose ``field`` is after ``moment``; an item whose date is unreadable is kept
-    for the caller to report."""
+def _when(item, field):
+    """``item[field]`` as an aware datetime; None when absent, unreadable or without an offset (a
+    local time only the caller can place)."""
+    when = parse_datetime(item.get(field)) if isinstance(item, dict) and item.get(field) else None
+    return when if when is not None and when.tzinfo is not None else None
+
+
+def _after(items, field, moment, inclusive, newest_first=False):
+    """The items whose ``field`` is after ``moment``. An item whose time cannot be compared is kept
+    for the caller to judge. With ``newest_first``, the walk stops at the first older item, but
+    only while the items really come newest first (an API that ignores ``ordering`` is read to
+    the end)."""
     moment = moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment
+    previous, seen_descending = None, False
     for item in items:
-        when = parse_datetime(item.get(field)) if isinstance(item, dict) and item.get(field) else None
-        if when is not None and when.tzinfo is None:
-            when = when.replace(tzinfo=dt.timezone.utc)
+        when = _when(item, field)
+        if when is not None:
+            if previous is not None:
+                newest_first = newest_first and when <= previous
+                seen_descending = seen_descending or when < previous
+            previous = when
         if when is None or when > moment or (inclusive and when == moment):
             yield item
+        elif newest_first and seen_descending:
+            return
 
 
 class _ConnectTimeoutAdapter(HTTPAdapter):
@@ -384,8 +399,10 @@ class ApicbaseClient:
         datetime) yields the events created at or after it (sent as a date, see DATE_FILTER_MARGIN)."""
         if created_since is None:
             return self.paginate("events/", filters)
-        filters["created_at__gte"] = date_filter_value(created_since)
-        return _after(self.paginate("events/", filters), "created_at", created_since, inclusive=True)
+        # Two days of margin can be thousands of events: newest first, the walk ends past the moment.
+        filters.update(created_at__gte=date_filter_value(created_since), ordering="-created_at")
+        return _after(self.paginate("events/", filters), "created_at", created_since, inclusive=True,
+                      newest_first=True)
 
     def iter_customers(self):
         return self.paginate("customers/")

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from .errors import PayloadError
 
 ORDER_STATUSES = ("IN_PROGRESS", "ORDERED", "DELIVERED")
+KEY_MAX_LENGTH = 255  # ids and numbers we index and look up; Apicbase's own are far shorter
 WEBHOOK_STATUSES = ("ORDERED",)
 INVOICE_STATUSES = {0: "not_received", 1: "received", 2: "payable", 3: "paid"}
 
@@ -70,7 +71,7 @@ class _Reader:
             return {}
         return value
 
-    def text(self, data, key, path, required=True):
+    def text(self, data, key, path, required=True, max_length=None):
         value = data.get(key)
         if isinstance(value, str):
             value = value.strip()
@@ -81,11 +82,21 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             self.problem(path, "must be a string")
             return None
-        if isinstance(value, str) and "\x00" in value:
-            # PostgreSQL text cannot hold NUL: refuse it here rather than fail to store the order.
+        value = value if isinstance(value, str) else str(value)
+        # What PostgreSQL cannot store is refused here, rather than failing to store the order:
+        # NUL, a lone surrogate ("\ud800" is valid JSON), a key too long for an index.
+        if "\x00" in value:
             self.problem(path, "must not contain NUL characters")
             return None
-        return value if isinstance(value, str) else str(value)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            self.problem(path, "must be valid Unicode text")
+            return None
+        if max_length and len(value) > max_length:
+            self.problem(path, f"must be at most {max_length} characters, got {len(value)}")
+            return None
+        return value
 
     def decimal(self, data, key, path, required=False):
         value = data.get(key)
@@ -147,9 +158,12 @@ class _Reader:
 # ``datetime.fromisoformat`` refuses a ``Z`` and most fraction lengths before Python 3.11,
 # and Odoo 18 runs on 3.10 too.
 _ISO_DATETIME = re.compile(
-    r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
-    r"(?:[Tt ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,9}))?)?"
-    r"(?P<offset>[Zz]|[+-]\d{2}(?::?\d{2})?)?)?")
+    r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})"
+    r"(?:[Tt ](?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2})(?:[.,](?P<fraction>[0-9]{1,9}))?)?"
+    r"\s*(?P<offset>[Zz]|[+-][0-9]{2}(?::?[0-5][0-9])?)?)?")
+# An order placed, delivered or invoiced outside these years is a typo, and at the edges of
+# Python's calendar an offset or a time zone would overflow.
+_YEARS = range(1900, 2200)
 
 
 def _offset(text):
@@ -168,7 +182,7 @@ def parse_datetime(value):
     naive (a local time, see :func:`naive_utc`). A date alone is that day at 00:00.
     """
     match = _ISO_DATETIME.fullmatch(str(value).strip())
-    if not match:
+    if not match or int(match["year"]) not in _YEARS:
         return None
     parts = match.groupdict()
     fraction = (parts["fraction"] or "").ljust(6, "0")[:6]
@@ -222,7 +236,7 @@ def _read_line(reader, data, index):
     package = reader.mapping(data.get("supplier_package"), f"{path}.supplier_package")
     return OrderLine(
         article_number=reader.text(package, "supplier_article_number",
-                                   f"{path}.supplier_package.supplier_article_number"),
+                                   f"{path}.supplier_package.supplier_article_number", max_length=KEY_MAX_LENGTH),
         stock_item_name=name,
         quantity=reader.positive_int(data, "quantity_ordered", f"{path}.quantity_ordered"),
         price_per_package=reader.decimal(package, "theoretical_price_per_package",
@@ -246,7 +260,7 @@ def _read_invoice_status(reader, data):
     if value is None or value == "":
         return None
     # The list's schema is undocumented: a choice field may come as 2 or as "2".
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,2}", value.strip()):
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or value not in INVOICE_STATUSES:
         reader.problem("invoice_status", f"must be one of 0, 1, 2, 3, got {value!r}")
@@ -310,13 +324,13 @@ def parse_order(data, statuses=WEBHOOK_STATUSES):
     else:
         lines = tuple(_read_line(reader, item, index) for index, item in enumerate(packages))
     order = PurchaseOrder(
-        id=reader.text(data, "id", "id"),
-        order_number=reader.text(data, "order_number", "order_number"),
+        id=reader.text(data, "id", "id", max_length=KEY_MAX_LENGTH),
+        order_number=reader.text(data, "order_number", "order_number", max_length=KEY_MAX_LENGTH),
         status=status,
         ordered_on=reader.datetime(data, "ordered_on", "ordered_on"),
         # A signed order without a customer number is still an order: kept, then mapped by a person.
         customer_number=reader.text(data, "supplier_customer_number", "supplier_customer_number",
-                                    required=False),
+                                    required=False, max_length=KEY_MAX_LENGTH),
         lines=lines,
         expected_delivery_date=reader.datetime(data, "expected_delivery_date", "expected_delivery_date",
                                                required=False),
@@ -368,7 +382,8 @@ def parse_order_status(data):
     reader = _Reader()
     if not isinstance(data, dict):
         raise PayloadError([("$", "the purchase order must be a JSON object")])
-    result = OrderStatus(id=reader.text(data, "id", "id"), status=_read_status(reader, data, ORDER_STATUSES),
+    result = OrderStatus(id=reader.text(data, "id", "id", max_length=KEY_MAX_LENGTH),
+                         status=_read_status(reader, data, ORDER_STATUSES),
                          **_read_follow_up(reader, data))
     if reader.problems:
         raise PayloadError(reader.problems)

@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 
 from ..apicbase import assortment as assortment_lib
 from ..apicbase import content as content_lib
+from ..apicbase.client import ApiError
 from ..apicbase.errors import ContentError
 from ..apicbase.payload import identifier
 from .actions import open_records
@@ -90,7 +91,14 @@ class ApicbasePackage(models.Model):
         client = company._apicbase_client()
         touched = self.browse()
         for customer in customers:
-            items = list(client.iter_packages(customer.customer_number))
+            try:
+                items = list(client.iter_packages(customer.customer_number))
+            except ApiError as exc:
+                if exc.status not in (400, 404):
+                    raise  # Apicbase itself is in trouble: the pull stops, the cron says so
+                # One customer Apicbase will not list (renamed, removed) must not hide the others.
+                _logger.warning("Apicbase packages of customer %s not read: %s", customer.customer_number, exc)
+                continue
             touched |= self._store(company, customer, items)
         company.sudo().apicbase_last_catalogue_pull_at = fields.Datetime.now()
         return touched

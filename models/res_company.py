@@ -1,3 +1,4 @@
+import re
 import secrets
 import zoneinfo
 
@@ -11,6 +12,9 @@ from ..apicbase.errors import ContentError
 DEFAULT_API_URL = "https://api.apicbase.com/api/v2/integrations/suppliers/"
 DEFAULT_TOKEN_URL = "https://api.apicbase.com/oauth/token/"
 WEBHOOK_ROUTE = "/apicbase/webhook/"
+
+
+WEBHOOK_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
 
 def _new_webhook_token():
@@ -132,7 +136,8 @@ class ResCompany(models.Model):
 
     @api.model
     def _apicbase_company_from_token(self, token):
-        if not token:
+        # Anything a URL can carry reaches here (a NUL breaks the query): only a token's shape is looked up.
+        if not token or not WEBHOOK_TOKEN_PATTERN.fullmatch(token):
             return self.browse()
         return self.sudo().search([("apicbase_webhook_token", "=", token)], limit=1)
 

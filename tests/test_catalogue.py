@@ -154,7 +154,7 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
     def test_publish_errors_are_clear(self):
         assortment = self.make_assortment()
         self.company.sudo().apicbase_client_secret = "wrong"
-        with self.assertRaisesRegex(Exception, "refused the client credentials"):
+        with self.assertRaisesRegex(UserError, "refused the client credentials"):
             assortment.action_publish()
         self.assertEqual(assortment.sync_state, "never")
 
@@ -223,6 +223,35 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
         self.assertFalse(pot.active)
         self.assertEqual(self.env["apicbase.package"].search_count([("third_party_id", "=", "COLA-4X6X33"),
                                                                     ("customer_number", "=", "CUST-1")]), 1)
+
+    def test_a_customer_apicbase_will_not_list_does_not_stop_the_pull(self):
+        self.sim.add_customer("A/B", 2)  # its URL has a %2F: Apicbase answers 404
+        customers = self.env["apicbase.customer"]._pull(self.company)
+        with self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_package", "WARNING") as logs:
+            packages = self.env["apicbase.package"]._pull(self.company, customers)
+        self.assertIn("Apicbase packages of customer A/B not read", logs.output[0])
+        self.assertEqual(set(packages.mapped("customer_number")), {"CUST-1", "CUST-2"})
+        self.assertTrue(self.company.apicbase_last_catalogue_pull_at)
+
+    def test_drift_names_each_difference_apicbase_and_odoo_disagree_on(self):
+        potatoes = self.env["product.product"].create({
+            "name": "Washed potatoes", "default_code": "POT-1KG", "list_price": 1.95,
+            "apicbase_content": "2 kg", "apicbase_orderable": False})
+        self.make_assortment(number="CUST-1", products=potatoes)
+        customers = self.env["apicbase.customer"]._pull(self.company)
+        pot = self.env["apicbase.package"]._pull(self.company, customers).filtered(
+            lambda p: p.third_party_id == "POT-1KG" and p.customer_number == "CUST-1")
+        self.assertTrue(pot.has_drift)
+        self.assertEqual(pot.drift.splitlines(), [
+            "name: Apicbase Potatoes 1 kg, Odoo Washed potatoes",
+            "orderable: Apicbase True, Odoo False",
+            "content: Apicbase 1 kg, Odoo 2 kg",
+        ])
+        # Odoo brought in line: the drift goes on the next pull.
+        potatoes.write({"name": "Potatoes 1 kg", "apicbase_content": "1 kg", "apicbase_orderable": True})
+        self.env["apicbase.package"]._pull(self.company, customers)
+        self.assertFalse(pot.has_drift, pot.drift)
+        self.assertFalse(pot.drift)
 
     def test_a_package_content_we_cannot_read_is_kept_and_never_drift(self):
         """An unknown unit or deeper nesting than we model: shown as unreadable, not compared."""

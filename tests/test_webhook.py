@@ -2,6 +2,7 @@ import json
 import logging
 
 from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
 
 from .common import SECRET, WEBHOOK_SECRET, ApicbaseCase, SimulatorMixin, order_payload, sign
 
@@ -102,13 +103,34 @@ class TestWebhook(HttpCase, ApicbaseCase):
         for secret in (SECRET, WEBHOOK_SECRET, self.company.apicbase_webhook_token):
             self.assertNotIn(secret, output)
 
-    def test_unconfigured_company_refuses(self):
+    def test_unconfigured_company_refuses_even_an_order_signed_with_an_empty_key(self):
         self.company.write({"apicbase_webhook_secret": False, "apicbase_client_secret": False})
         raw = self.encode(order_payload())
-        with self.assertLogs(CONTROLLER_LOGGER, logging.WARNING):
-            response = self.post(raw)
+        with self.assertLogs(CONTROLLER_LOGGER, logging.WARNING) as logs:
+            response = self.post(raw, signature=sign(raw, ""))  # what anyone could compute
         self.assertEqual(response.status_code, 403)
+        self.assertEqual(response.json(), {"error": "the webhook is not configured"})
+        self.assertIn("no webhook or client secret is set", logs.output[0])
         self.assertEqual(self.inbox(), self.env["apicbase.order"])
+
+    def test_an_order_that_cannot_be_stored_gets_a_json_500_and_leaves_nothing(self):
+        """The one 5xx: nothing was stored, so Apicbase must tell the restaurant the order failed."""
+        self.env.cr.execute("""
+            CREATE FUNCTION apicbase_test_refuse() RETURNS trigger LANGUAGE plpgsql AS
+                $$ BEGIN RAISE EXCEPTION 'disk full'; END $$;
+            CREATE TRIGGER apicbase_test_refuse BEFORE INSERT ON apicbase_order
+                FOR EACH ROW EXECUTE FUNCTION apicbase_test_refuse();
+        """)
+        before = self.counts()
+        with self.assertLogs(CONTROLLER_LOGGER, logging.ERROR) as logs, mute_logger("odoo.sql_db"):
+            response = self.post(self.encode(order_payload()))
+        self.assertEqual(response.status_code, 500)
+        self.assertEqual(response.headers["Content-Type"], "application/json; charset=utf-8")
+        self.assertEqual(response.json(), {"error": "the order could not be stored", "id": "apic-po-0001"})
+        self.assertIn("could not be stored", logs.output[0])
+        self.assertNotIn(WEBHOOK_SECRET, "\n".join(logs.output))
+        self.env.cr.execute("DROP TRIGGER apicbase_test_refuse ON apicbase_order")
+        self.assertEqual(self.counts(), before)
 
     def test_malformed_json_is_refused(self):
         before = self.counts()
@@ -172,6 +194,23 @@ class TestWebhook(HttpCase, ApicbaseCase):
         data = order_payload(order_remarks="x" * (1024 * 1024))
         response = self.post(self.encode(data))
         self.assertEqual(response.status_code, 413)
+        self.assertEqual(self.counts(), before)
+
+    def test_a_url_no_token_looks_like_is_a_404_not_a_crash(self):
+        raw = self.encode(order_payload())
+        for token in ("%00", "a%00" * 8, "x" * 300, "%F0%9F%8D%85" * 6):
+            response = self.post(raw, url="/apicbase/webhook/" + token)
+            self.assertEqual((response.status_code, response.json()), (404, {"error": "unknown webhook URL"}), token)
+
+    def test_text_postgresql_cannot_store_is_a_400_not_a_500(self):
+        before = self.counts()
+        for changes, field in (({"id": "po-\ud800"}, "id"), ({"order_remarks": "\udfff"}, "order_remarks"),
+                               ({"id": "x" * 3000}, "id"), ({"supplier_customer_number": "C" * 3000},
+                                                              "supplier_customer_number")):
+            raw = json.dumps(order_payload(**changes)).encode()  # \ud800 stays escaped: valid JSON
+            response = self.post(raw)
+            self.assertEqual(response.status_code, 400, response.text)
+            self.assertEqual([p["field"] for p in response.json()["problems"]], [field])
         self.assertEqual(self.counts(), before)
 
     def test_unknown_url_and_wrong_method(self):
@@ -277,7 +316,7 @@ class TestWebhookFromSimulator(HttpCase, SimulatorMixin, ApicbaseCase):
     def test_order_for_published_products_and_linked_customer(self):
         self.assortment.action_publish()
         self.sim.wait_until_processed()
-        self.sim.add_customer("CUST-7", "DC-1")
+        self.sim.add_customer("CUST-7", 1)
         binding = self.env["apicbase.customer"]._pull(self.company).filtered(
             lambda c: c.customer_number == "CUST-7")
         self.assertEqual(binding.partner_id, self.customer)

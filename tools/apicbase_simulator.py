@@ -44,7 +44,7 @@ Faithful to what we know of Apicbase (``shared/apicbase-api.md``)
 Assumptions (the doc marks these **unknown**; each is one choice among several)
 --------------------------------------------------------------------------------
 * Token request: form-encoded and JSON bodies are both accepted, and so is HTTP Basic client
-  authentication; a missing ``scope`` means ``supplier``. Errors follow oauthlib
+  authentication; ``scope=supplier`` is required, as the docs send it. Errors follow oauthlib
   (``unsupported_grant_type`` / ``invalid_client`` (401) / ``invalid_scope``).
 * Error bodies follow DRF: ``{"detail": ...}`` or ``{field: [messages]}``. Missing or unknown
   token: "Authentication credentials were not provided."; expired token: "Token is expired".
@@ -991,6 +991,7 @@ class _Fault:
     kind: str
     remaining: int
     scope: str = "api"
+    method: str = None  # only requests of this method take it; others pass it by
     params: dict = field(default_factory=dict)
 
 
@@ -1101,7 +1102,7 @@ class Simulator:
 
     def add_package(self, customer_number, package_dict):
         """Stores a package as given (no validation). A dict in upload form (no ``article``)
-        is converted to the stored shape; ``price`` becomes a 3-decimal string."""
+        is converted to the stored shape; ``price`` becomes a JSON number of at most 3 decimals."""
         if "article" in package_dict:
             package = copy.deepcopy(package_dict)
             package["price"] = price_number(package.get("price"))
@@ -1141,14 +1142,15 @@ class Simulator:
 
     # -- faults --------------------------------------------------------------------------------
 
-    def _queue_fault(self, fault_kind, n, scope, **params):
+    def _queue_fault(self, fault_kind, n, scope, method=None, **params):
         if scope not in ("api", "all"):
             raise ValueError("scope is 'api' or 'all'")
         with self.lock:
-            self._faults.append(_Fault(fault_kind, int(n), scope, params))
+            self._faults.append(_Fault(fault_kind, int(n), scope, method, params))
 
-    def fail_next(self, n=1, status=500, body="Internal Server Error", scope="api"):
-        self._queue_fault("fail", n, scope, status=status, body=body)
+    def fail_next(self, n=1, status=500, body="Internal Server Error", scope="api", method=None):
+        """``method`` (e.g. "PATCH"): only the next requests of that method fail."""
+        self._queue_fault("fail", n, scope, method, status=status, body=body)
 
     def rate_limit_next(self, n=1, retry_after=1, scope="api"):
         self._queue_fault("rate_limit", n, scope, retry_after=retry_after)
@@ -1169,17 +1171,34 @@ class Simulator:
         with self.lock:
             self._faults.clear()
 
+    STATE = ("customers", "packages", "events", "files", "purchase_orders")
+
+    def snapshot(self):
+        """A copy of the data set (customers, packages, events, files, orders) for :meth:`restore`."""
+        with self.lock:
+            return {name: copy.deepcopy(getattr(self, name)) for name in self.STATE}
+
+    def restore(self, snapshot):
+        """Puts back the data set of a :meth:`snapshot` and forgets queued faults: a test that
+        changed the simulator leaves it as it found it."""
+        with self.lock:
+            for name in self.STATE:
+                setattr(self, name, copy.deepcopy(snapshot[name]))
+            self._faults.clear()
+
     def expire_tokens(self):
         with self.lock:
             for token in self._tokens.values():
                 token["expires_at"] = float("-inf")
 
-    def _take_fault(self, is_api):
+    def _take_fault(self, request, is_api):
         with self.lock:
             if not self._faults:
                 return None
             fault = self._faults[0]
             if not is_api and fault.scope != "all":
+                return None
+            if fault.method and fault.method != request.method:
                 return None
             fault.remaining -= 1
             if fault.remaining <= 0:
@@ -1241,14 +1260,15 @@ class Simulator:
         is_api = route == API_PREFIX or route.startswith(API_PREFIX + "/")
         if not is_api and request.path != TOKEN_PATH:
             return not_found()
-        fault = self._take_fault(is_api)
+        fault = self._take_fault(request, is_api)
         if fault is not None:
             response = self._fault_response(fault)
             if response is not None:
                 return response
         if not is_api:
             return self._token(request)
-        segments = [urllib.parse.unquote(s) for s in route[len(API_PREFIX):].strip("/").split("/")]
+        # Django decodes the path before routing: %2F is a slash, another segment.
+        segments = urllib.parse.unquote(route[len(API_PREFIX):]).strip("/").split("/")
         return self._api(request, segments)
 
     def _api(self, request, segments):
@@ -1340,8 +1360,8 @@ class Simulator:
         if not (hmac.compare_digest(client_id.encode(), self.client_id.encode())
                 and hmac.compare_digest(secret.encode(), self.client_secret.encode())):
             return json_response(401, {"error": "invalid_client"})
-        scope = str(fields.get("scope") or "supplier")
-        if scope.split() != ["supplier"]:
+        scope = str(fields.get("scope") or "")
+        if scope.split() != ["supplier"]:  # the docs send scope=supplier: asked for, not assumed
             return json_response(400, {"error": "invalid_scope"})
         return json_response(200, self._issue_token(client_id),
                              {"Cache-Control": "no-store", "Pragma": "no-cache"})

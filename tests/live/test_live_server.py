@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from odoo_live import WEBHOOK_SECRET, OdooServer, odoo_shell, order, psql, signed
+from odoo_live import WEBHOOK_SECRET, OdooServer, odoo_cmd, odoo_shell, order, psql, signed
 
 
 def fire_at_once(url, bodies):
@@ -110,3 +110,27 @@ print("CHECKED=%s VIEWS=%s DATA=%s STATE=%s" % (checked, len(views), left,
         assert "CHECKED=5 VIEWS=0 DATA=0 STATE=uninstalled" in out, out
     finally:
         subprocess.run(["dropdb", "--if-exists", copy], check=False)
+
+
+def test_upgrading_an_earlier_install_raises_the_price_precision(live_db):
+    """A database that had the addon before 1.1 gets Apicbase's three decimals on upgrade, as a new
+    install does; a precision already higher is kept."""
+    db, _token = live_db
+    import subprocess
+    for before, after in ((2, 3), (4, 4)):
+        copy = f"{db}_upgrade_{before}"
+        subprocess.run(["createdb", "-T", db, copy], check=True)
+        try:
+            odoo_shell(copy, f"""
+env.ref("product.decimal_price").digits = {before}
+env["ir.module.module"].search([("name", "=", "apicbase_connector")]).latest_version = "18.0.1.0.0"
+env.cr.commit()
+""")
+            upgrade = subprocess.run(odoo_cmd(copy, "-u", "apicbase_connector", "--stop-after-init", "--no-http",
+                                              "--log-level=warn"), capture_output=True, text=True, timeout=600)
+            assert upgrade.returncode == 0 and "ERROR" not in upgrade.stderr, upgrade.stderr
+            assert psql(copy, "select digits from decimal_precision where name = 'Product Price'") == str(after)
+            assert psql(copy, "select latest_version from ir_module_module where name = 'apicbase_connector'") \
+                == "18.0.1.1.0"
+        finally:
+            subprocess.run(["dropdb", "--if-exists", copy], check=False)

@@ -12,6 +12,7 @@ import requests.adapters
 from apicbase import assortment
 from apicbase.client import (ApiError, ApicbaseClient, AuthenticationError, TransientError,
                              date_filter_value, purchase_orders_patch_body)
+import apicbase_simulator
 from apicbase_simulator import Simulator
 
 
@@ -322,10 +323,50 @@ def test_events_since_a_moment_are_asked_by_date_and_narrowed(sim):
                           ("new", "2026-11-01T10:00:00.5Z"), ("no date", None))]
     client = make_client(sim)
     moment = dt.datetime(2026, 11, 1, 10, 0, tzinfo=dt.timezone.utc)
-    assert [e["message"] for e in client.iter_events(created_since=moment)] == ["same", "new"]
-    assert api_calls(sim, "events")[-1]["query"]["created_at__gte"] == "2026-10-30"
-    # Undated events are kept for the caller to judge; the filter never sees a date-time.
+    # The undated event does not pass Apicbase's own date filter; unfiltered, it is read.
+    assert sorted(e["message"] for e in client.iter_events(created_since=moment)) == ["new", "same"]
+    asked = api_calls(sim, "events")[-1]["query"]
+    assert (asked["created_at__gte"], asked["ordering"]) == ("2026-10-30", "-created_at")
     assert len(list(client.iter_events())) == 4
+
+
+def _events_at(sim, count, start, step):
+    with sim.lock:
+        sim.events[:] = [{"message": f"e{index}", "created_at": (start + index * step).isoformat(),
+                          "event_type": "WARNING", "customer_number": None, "third_party_id": None,
+                          "extra_data": None} for index in range(count)]
+
+
+def test_reading_events_newest_first_stops_past_the_moment(sim):
+    """Two days of margin can be thousands of events: only the pages down to the moment are read."""
+    start = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+    _events_at(sim, 1000, start, dt.timedelta(minutes=2))  # 33 hours of warnings
+    client = make_client(sim)
+    moment = start + dt.timedelta(minutes=2 * 990)
+    found = list(client.iter_events(created_since=moment))
+    assert sorted(e["message"] for e in found) == [f"e{index}" for index in range(990, 1000)]
+    assert len(api_calls(sim, "events")) == 1, "one page of 200 holds the newest ten and the stop"
+
+
+def test_an_api_that_ignores_the_ordering_is_read_to_the_end(sim, monkeypatch):
+    start = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+    _events_at(sim, 450, start, dt.timedelta(minutes=1))
+    monkeypatch.setitem(apicbase_simulator.EVENT_ORDERING, "created_at", lambda event: 0)  # ordering ignored
+    client = make_client(sim)
+    moment = start + dt.timedelta(minutes=440)
+    found = list(client.iter_events(created_since=moment))
+    assert sorted(e["message"] for e in found) == sorted(f"e{index}" for index in range(440, 450))
+    assert len(api_calls(sim, "events")) == 3, "every page read: the order could not be trusted"
+
+
+def test_offset_less_times_are_kept_for_the_caller_to_place(sim):
+    """A local time is compared by the caller, who knows the time zone: the client keeps it."""
+    _order_at(sim, "po-local", "2026-11-01T09:00:00")
+    _order_at(sim, "po-old", "2026-10-31T09:00:00Z")
+    client = make_client(sim)
+    moment = dt.datetime(2026, 11, 1, 10, 0, tzinfo=dt.timezone.utc)
+    assert "po-local" in {o["id"] for o in client.iter_purchase_orders(ordered_after=moment)}
+    assert "po-old" not in {o["id"] for o in client.iter_purchase_orders(ordered_after=moment)}
 
 
 def test_articles_sharing_an_article_number_are_all_left_out():

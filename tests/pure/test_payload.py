@@ -5,6 +5,8 @@ import zoneinfo
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from apicbase import payload
 from apicbase.errors import PayloadError
@@ -97,6 +99,7 @@ def test_offset_less_datetimes_stay_local_until_placed_in_a_time_zone():
     ("2026-11-25T09:30-05:30", dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.timezone.utc)),
     ("2026-11-25T09:30:00+02", dt.datetime(2026, 11, 25, 7, 30, tzinfo=dt.timezone.utc)),
     ("2026-11-25", dt.datetime(2026, 11, 25)),
+    ("2026-11-25T09:30:00 +01:00", dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.timezone.utc)),  # as Django reads
 ])
 def test_iso_datetimes_as_drf_and_people_write_them(text, expected):
     """Read alike on every Python Odoo 18 runs on: 3.10's fromisoformat refuses most of these."""
@@ -104,7 +107,9 @@ def test_iso_datetimes_as_drf_and_people_write_them(text, expected):
 
 
 @pytest.mark.parametrize("text", ["2026-13-01", "2026-11-25T25:00:00Z", "2026-11-25T09:30:00+25:00",
-                                  "25/11/2026", "2026-11-25T09:30:00Zjunk", "", "2026-11-25T"])
+                                  "25/11/2026", "2026-11-25T09:30:00Zjunk", "", "2026-11-25T",
+                                  "2026-11-25T09:30:00+05:99", "\u0662\u0660\u0662\u0666-11-25",
+                                  "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-00:30", "0001-01-01"])
 def test_impossible_datetimes_are_refused(text):
     assert payload.parse_datetime(text) is None
 
@@ -274,3 +279,40 @@ def test_datetime_helpers_used_at_the_odoo_boundary():
 ])
 def test_identifiers_typed_integer_or_string_read_alike(value, expected):
     assert payload.identifier(value) == expected
+
+
+@pytest.mark.parametrize("changes, problem", [
+    ({"invoice_status": "\u00b2"}, ("invoice_status", "must be one of 0, 1, 2, 3, got '\u00b2'")),
+    ({"invoice_status": "9" * 5000}, ("invoice_status", None)),
+    ({"id": "po-\ud800"}, ("id", "must be valid Unicode text")),
+    ({"order_remarks": "\udfff"}, ("order_remarks", "must be valid Unicode text")),
+    ({"id": "x" * 256}, ("id", "must be at most 255 characters, got 256")),
+    ({"supplier_customer_number": "C" * 300}, ("supplier_customer_number", "must be at most 255 characters, got 300")),
+    ({"expected_delivery_date": "0001-01-01"}, ("expected_delivery_date", "'0001-01-01' is not an ISO 8601 date-time")),
+])
+def test_what_postgresql_or_python_cannot_hold_is_a_named_problem(changes, problem):
+    with pytest.raises(PayloadError) as info:
+        payload.parse_order(order(**changes), statuses=payload.ORDER_STATUSES)
+    field, message = problem
+    found = dict(info.value.problems)
+    assert field in found and (message is None or found[field] == message)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.decimals(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=12) | st.sampled_from(["", "2026-11-25T09:30:00Z", "ORDERED", "\u00b2", "0001-01-01"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=8)
+ORDER_KEYS = list(ORDER) + ["delivery_closed", "invoice_status", "viewed_by_supplier_at", "fetched_by_supplier_at"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(ORDER_KEYS), JSON_VALUES), st.booleans())
+def test_any_json_object_is_an_order_or_a_payload_error_never_a_crash(changes, keep_rest):
+    data = order(**changes) if keep_rest else changes
+    for parse in (lambda: payload.parse_order(data, statuses=payload.ORDER_STATUSES),
+                  lambda: payload.parse_order_status(data)):
+        try:
+            parse()
+        except PayloadError:
+            pass

@@ -48,6 +48,15 @@ def test_rejects_wrong_secret_tampered_body_and_empty_values():
     assert not signature.verify(raw, digest, None)
 
 
+def test_an_empty_key_never_verifies_even_a_digest_made_with_it():
+    """HMAC accepts an empty key: a signature anyone can compute must not pass for a configured one."""
+    raw = b'{"a": 1}'
+    for empty in ("", b"", None):
+        anyone_can_sign = hmac.new(b"", raw, hashlib.sha256).hexdigest()
+        assert signature.compute(empty or "", raw) == anyone_can_sign
+        assert not signature.verify(raw, anyone_can_sign, empty)
+
+
 def test_rejects_garbage_header_and_non_json_body_without_raising():
     assert not signature.verify(b"\xff\xfe not json", "zz-not-hex-\u00e9", SECRET)
     raw = b"plain text body"

@@ -102,6 +102,7 @@ def test_token_bad_credentials(sim, overrides):
 @pytest.mark.parametrize("overrides, error", [
     ({"grant_type": "password"}, "unsupported_grant_type"),
     ({"scope": "library"}, "invalid_scope"),
+    ({"scope": ""}, "invalid_scope"),  # the docs send scope=supplier: leaving it out is not the same
 ])
 def test_token_bad_grant_or_scope(sim, overrides, error):
     response = request_token(sim, **overrides)
@@ -675,3 +676,30 @@ def test_cli_serves_and_sends_orders(receiver):
         process.terminate()
         process.wait(timeout=5)
         process.stdout.close()
+
+
+def test_a_fault_can_target_one_method_and_lets_the_others_pass(sim, api):
+    sim.fail_next(1, status=400, body={"detail": "no"}, method="PATCH")
+    assert api.get("purchase_orders/").status_code == 200
+    assert api.get("customers/").status_code == 200
+    assert api.patch_orders({"ids": ["po-1002"], "fetched_by_supplier": True}).status_code == 400
+    assert api.patch_orders({"ids": ["po-1002"], "fetched_by_supplier": True}).status_code == 200
+
+
+def test_restore_puts_the_data_set_back(sim, api):
+    saved = sim.snapshot()
+    del sim.packages["CUST-1"]["POT-1KG"]
+    sim.add_event("ERROR", "boom")
+    sim.purchase_orders[0]["status"] = "DELIVERED"
+    sim.fail_next(5)
+    sim.restore(saved)
+    assert "POT-1KG" in sim.packages["CUST-1"]
+    assert sim.events == saved["events"] and sim.purchase_orders == saved["purchase_orders"]
+    assert api.get("customers/").status_code == 200, "queued faults are gone too"
+
+
+def test_an_encoded_slash_is_a_slash_as_django_routes_it(sim, api):
+    sim.add_customer("A/B", 2)
+    sim.add_package("A/B", {"third_party_id": "X-1", "name": "X", "price": 1,
+                            "package_description": {"quantity": 1, "unit_name": "kg"}})
+    assert api.get("customers/A%2FB/packages").status_code == 404
