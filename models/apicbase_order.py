@@ -28,6 +28,10 @@ class ApicbaseMappingError(UserError):
 
 FOLLOW_UP_MAX_DAYS = 180  # how far back an order still open here is followed at most
 RECOVERY_GRACE = dt.timedelta(minutes=15)  # an order younger than this may still come by webhook
+# Processing that fails for a reason that is not the order's (a bug, a conflict that outlasted
+# Odoo's replays, a service down) is tried again by the scheduled action after these delays, one
+# per failed attempt; after the last, a person decides.
+RETRY_DELAYS = tuple(dt.timedelta(minutes=minutes) for minutes in (0, 1, 5, 15, 60))
 
 
 class ApicbaseOrder(models.Model):
@@ -56,6 +60,9 @@ class ApicbaseOrder(models.Model):
     payload_display = fields.Text(string="Payload (formatted)", compute="_compute_payload_display")
     received_at = fields.Datetime(readonly=True, default=fields.Datetime.now, index=True)
     processed_at = fields.Datetime(string="Last Attempt", readonly=True)
+    next_attempt_at = fields.Datetime(
+        string="Next Automatic Attempt", readonly=True,
+        help="Processing failed for a reason that is not the order's: the scheduled action tries again then.")
     attempt_count = fields.Integer(string="Attempts", readonly=True)
     error_message = fields.Text(string="Problem", readonly=True)
     customer_number = fields.Char(readonly=True, index=True)
@@ -137,19 +144,34 @@ class ApicbaseOrder(models.Model):
             record._defer(exc)
         return ("refused" if record.state == "refused" else "accepted"), record
 
-    def _defer(self, exc, trigger=True):
-        """Processing broke in a way that is not the order's fault (a conflict, a bug): the stored
-        order stays received and the scheduled action processes it again shortly."""
-        _logger.warning("Apicbase order %s (id %s) stored; processing deferred: %s: %s",
-                        self.name, self.apicbase_id, type(exc).__name__, exc,
+    def _defer(self, exc):
+        """Processing broke, and its work was rolled back, in a way that is not the order's fault (a
+        conflict, a bug): this attempt is counted and the order is tried again later."""
+        self.write({"attempt_count": self.attempt_count + 1, "processed_at": fields.Datetime.now()})
+        self._retry_later(exc)
+
+    def _retry_later(self, exc):
+        """After an attempt that failed for a reason that is not the order's: the order stays received
+        and the scheduled action tries again after a growing delay; past the last delay it needs a
+        person, and says so."""
+        _logger.warning("Apicbase order %s (id %s) stored; processing failed on attempt %s: %s: %s",
+                        self.name, self.apicbase_id, self.attempt_count, type(exc).__name__, exc,
                         exc_info=not isinstance(exc, OperationalError))
-        self.write({"state": "received", "failure_reason": False,
-                    "attempt_count": self.attempt_count + 1, "processed_at": fields.Datetime.now(),
-                    "error_message": _("Processing deferred after %(type)s: %(error)s",
-                                       type=type(exc).__name__, error=exc)})
+        if self.attempt_count > len(RETRY_DELAYS):
+            self._mark_failed(_(
+                "Processing failed %(count)s times for a reason that is not the order's (last: %(type)s: "
+                "%(error)s). Automatic attempts have stopped: retry once the cause is fixed, or see the "
+                "server log.", count=self.attempt_count, type=type(exc).__name__, error=exc), "error")
+            return
+        at = fields.Datetime.now() + RETRY_DELAYS[self.attempt_count - 1]
+        self.write({"state": "received", "failure_reason": False, "next_attempt_at": at,
+                    "error_message": _(
+                        "Attempt %(count)s failed (%(type)s: %(error)s); the next automatic attempt is due "
+                        "at %(at)s UTC.", count=self.attempt_count, type=type(exc).__name__, error=exc,
+                        at=at)})
         cron = self.env.ref("apicbase_connector.ir_cron_apicbase_process_received", raise_if_not_found=False)
-        if cron and trigger:
-            cron._trigger()
+        if cron:
+            cron._trigger(at)
 
     @api.model
     def _cron_process_received(self, limit=50):
@@ -161,8 +183,9 @@ class ApicbaseOrder(models.Model):
         the next run: waiting for it, or writing to it, would fail the whole run and undo the
         orders already processed.
         """
-        for record in self.search([("state", "=", "received")], limit=limit,
-                                  order="attempt_count, received_at, id"):
+        due = [("state", "=", "received"),
+               "|", ("next_attempt_at", "=", False), ("next_attempt_at", "<=", fields.Datetime.now())]
+        for record in self.search(due, limit=limit, order="attempt_count, received_at, id"):
             try:
                 with self.env.cr.savepoint():
                     record._lock(nowait=True)
@@ -175,7 +198,7 @@ class ApicbaseOrder(models.Model):
                     with self.env.cr.savepoint():
                         # The savepoint's rollback released the row: take it again, without waiting.
                         record._lock(nowait=True)
-                        record._defer(exc, trigger=False)
+                        record._defer(exc)
                 except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                     _logger.info("Apicbase order %s (id %s) failed (%s) and is now busy in another "
                                  "transaction; left for the next run", record.name, record.apicbase_id, exc)
@@ -236,11 +259,11 @@ class ApicbaseOrder(models.Model):
         except OperationalError as exc:
             if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
                 raise  # the caller keeps the order received and processes it again later
-            self._mark_unexpected(exc)
+            self._retry_later(exc)
         except UserError as exc:
             self._mark_failed(exc.args[0], "error")
         except Exception as exc:  # noqa: BLE001 - a stored order must never turn into a 500
-            self._mark_unexpected(exc)
+            self._retry_later(exc)
         else:
             self._mark_done(sale)
 
@@ -259,25 +282,20 @@ class ApicbaseOrder(models.Model):
             raise UserError(_("The stored payload is not a valid Apicbase order: %s", exc)) from None
 
     def _mark_done(self, sale):
-        self.write({"state": "done", "error_message": False, "failure_reason": False})
+        self.write({"state": "done", "error_message": False, "failure_reason": False, "next_attempt_at": False})
         self.activity_ids.filtered(lambda a: a.activity_type_id == self._todo_activity_type()) \
             .action_feedback(feedback=_("Sale order %s created.", sale.name))
 
     def _mark_failed(self, message, reason):
-        self.write({"state": "failed", "error_message": message, "failure_reason": reason})
+        self.write({"state": "failed", "error_message": message, "failure_reason": reason, "next_attempt_at": False})
         self.message_post(body=_("Attempt %(attempt)s failed: %(message)s",
                                  attempt=self.attempt_count, message=message))
         self._schedule_attention_activity(message)
 
     def _mark_refused(self, message):
-        self.write({"state": "refused", "error_message": message, "failure_reason": "mapping"})
+        self.write({"state": "refused", "error_message": message, "failure_reason": "mapping",
+                    "next_attempt_at": False})
         self.message_post(body=_("Refused: %s", message))
-
-    def _mark_unexpected(self, exc):
-        _logger.exception("Apicbase order %s (id %s) could not be processed", self.name, self.apicbase_id)
-        message = _("Unexpected error (%(type)s: %(error)s). The order is kept; retry it once the "
-                    "cause is fixed, or see the server log.", type=type(exc).__name__, error=exc)
-        self._mark_failed(message, "error")
 
     def _todo_activity_type(self):
         return self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
@@ -455,10 +473,9 @@ class ApicbaseOrder(models.Model):
             "delivery_closed": bool(status.delivery_closed),
             "invoice_status": str(status.invoice_status) if status.invoice_status is not None else False,
         }
-        tz = self.company_id._apicbase_tz()
         for name in ("viewed_by_supplier_at", "fetched_by_supplier_at"):
             if getattr(status, name):
-                values[name] = naive_utc(getattr(status, name), tz)
+                values[name] = naive_utc(getattr(status, name))  # Apicbase's own clock: UTC
         changes = {name: value for name, value in values.items() if self[name] != value}
         if not changes:
             return 0

@@ -116,6 +116,11 @@ def load_simulator():
 class SimulatorMixin:
     """Starts a local Apicbase for the class and points the company at it."""
 
+    def setUp(self):
+        super().setUp()
+        # The simulator lives for the class: each test leaves its data set as it found it.
+        self.addCleanup(self.sim.restore, self.sim.snapshot())
+
     @classmethod
     def start_simulator(cls, company, **options):
         options = {"processing_delay": 0.01, "rate_limit": None, **options}

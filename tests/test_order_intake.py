@@ -1,9 +1,12 @@
 import json
+import threading
 from contextlib import contextmanager
 from datetime import datetime
 
 from odoo import SUPERUSER_ID, api
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
 
 from .common import ApicbaseCase, order_payload
 
@@ -178,7 +181,7 @@ class TestOrderIntake(ApicbaseCase):
         self.assertEqual(record.state, "received")
         with self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_order", "WARNING") as logs:
             record._defer(RuntimeError("simulated outage"))
-        self.assertIn("processing deferred: RuntimeError: simulated outage", logs.output[0])
+        self.assertIn("processing failed on attempt 1: RuntimeError: simulated outage", logs.output[0])
         self.assertIn("simulated outage", record.error_message)
         self.assertEqual(record.attempt_count, 1)
         cron = self.env.ref("apicbase_connector.ir_cron_apicbase_process_received")
@@ -187,6 +190,43 @@ class TestOrderIntake(ApicbaseCase):
         self.assertEqual(record.state, "done")
         self.assertFalse(record.error_message)
         self.assertEqual(record.sale_order_id.client_order_ref, "PO-2026-0042")
+
+    def test_errors_not_the_orders_are_retried_with_growing_delays_then_wait_for_a_person(self):
+        """A failure of our own (here the database refuses sale orders, as a broken module might) is
+        tried again by the scheduled action after 0, 1, 5, 15 and 60 minutes, then handed to a person."""
+        self.env.cr.execute("""
+            CREATE FUNCTION apicbase_test_refuse() RETURNS trigger LANGUAGE plpgsql AS
+                $$ BEGIN RAISE EXCEPTION 'simulated outage'; END $$;
+            CREATE TRIGGER apicbase_test_refuse BEFORE INSERT ON sale_order
+                FOR EACH ROW EXECUTE FUNCTION apicbase_test_refuse();
+        """)
+        logger = "odoo.addons.apicbase_connector.models.apicbase_order"
+        self.enterContext(mute_logger("odoo.sql_db"))  # the refused INSERTs are expected
+        with self.assertLogs(logger, "WARNING"):
+            outcome, record = self.receive()
+        self.assertEqual((outcome, record.state, record.attempt_count), ("accepted", "received", 1))
+        cron = self.env.ref("apicbase_connector.ir_cron_apicbase_process_received")
+        delays = []
+        while record.state == "received":
+            delays.append(round((record.next_attempt_at - record.processed_at).total_seconds() / 60))
+            self.assertTrue(self.env["ir.cron.trigger"].search(
+                [("cron_id", "=", cron.id), ("call_at", "=", record.next_attempt_at)]))
+            if record.next_attempt_at > record.processed_at:
+                attempts = record.attempt_count
+                self.env["apicbase.order"]._cron_process_received()
+                self.assertEqual(record.attempt_count, attempts, "not due yet: left alone")
+                record.next_attempt_at = record.processed_at  # time passes
+            with self.assertLogs(logger, "WARNING"):
+                self.env["apicbase.order"]._cron_process_received()
+        self.assertEqual(delays, [0, 1, 5, 15, 60])
+        self.assertEqual((record.state, record.failure_reason, record.attempt_count), ("failed", "error", 6))
+        self.assertIn("Automatic attempts have stopped", record.error_message)
+        self.assertIn("simulated outage", record.error_message)
+        self.assertFalse(record.next_attempt_at)
+        self.assertTrue(record.activity_ids, "a person is asked to look")
+        self.env.cr.execute("DROP TRIGGER apicbase_test_refuse ON sale_order")
+        record.action_retry()
+        self.assertEqual(record.state, "done")
 
     def test_the_scheduled_action_never_refuses(self):
         self.company.apicbase_unmapped_policy = "refuse"
@@ -200,9 +240,21 @@ class TestOrderIntake(ApicbaseCase):
     def test_refused_orders_are_not_retried(self):
         self.company.apicbase_unmapped_policy = "refuse"
         _outcome, record = self.receive(order_payload(supplier_customer_number="CUST-404"))
-        with self.assertRaisesRegex(Exception, "can be retried"):
+        with self.assertRaisesRegex(UserError, "can be retried"):
             record.action_retry()
         self.assertEqual(record.state, "refused")
+
+    def test_an_article_number_of_several_products_is_not_guessed(self):
+        self.env["product.product"].create([{"name": f"Tomatoes {grade}", "default_code": "TOM-DUP",
+                                             "list_price": 2.4} for grade in ("A", "B")])
+        data = order_payload()
+        data["packages"][0]["supplier_package"]["supplier_article_number"] = "TOM-DUP"
+        _outcome, record = self.receive(data)
+        self.assertEqual((record.state, record.failure_reason), ("failed", "mapping"))
+        self.assertIn("TOM-DUP (Tomatoes): several products match", record.error_message)
+        self.assertIn("Tomatoes A", record.error_message)
+        self.assertIn("Tomatoes B", record.error_message)
+        self.assertFalse(record.sale_order_id)
 
     def test_a_failed_order_keeps_its_known_customer(self):
         data = order_payload()
@@ -212,7 +264,7 @@ class TestOrderIntake(ApicbaseCase):
 
     def test_retry_of_a_done_order_is_refused(self):
         _outcome, record = self.receive()
-        with self.assertRaisesRegex(Exception, "can be retried"):
+        with self.assertRaisesRegex(UserError, "can be retried"):
             record.action_retry()
         self.assertEqual(self.env["sale.order"].search_count([("apicbase_order_id", "=", record.id)]), 1)
 
@@ -417,6 +469,52 @@ class TestScheduledProcessingConcurrency(TransactionCase):
         with self.scratch_cursor() as locker, self.scratch_cursor() as cron_cr:
             locker.execute("SELECT id FROM apicbase_order WHERE id = %s FOR UPDATE", [busy_id])
             self.assertOthersDone(self.run_scheduled_action(cron_cr), busy_id)
+
+    def test_the_same_order_stored_at_the_same_instant_is_stored_once(self):
+        """Two deliveries of one order race: the unique index decides, not a search. The second waits
+        for the first, then fails in a way Odoo replays (never a unique-violation 500), and the
+        replay answers "duplicate"."""
+        from psycopg2 import errors
+
+        from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
+        from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+
+        raw = json.dumps(single_line_order("CONCURRENT-TOM", "2.40", 1, id="apic-race", order_number="PO-RACE",
+                                           supplier_customer_number="CONCURRENT-7")).encode()
+        order = parse_order_json(raw)
+        company_id = self.env.company.id
+        outcome = {}
+        self.addCleanup(self._delete_race_order)
+        with self.scratch_cursor() as first, self.scratch_cursor() as second:
+            first_env, second_env = (api.Environment(cr, SUPERUSER_ID, {}) for cr in (first, second))
+            second.execute("SELECT 1")  # the second delivery's transaction began before the first commits
+            first_env["apicbase.order"]._insert_once(first_env["res.company"].browse(company_id), raw, order,
+                                                     "webhook")
+
+            def deliver_again():
+                try:
+                    outcome["second"] = second_env["apicbase.order"]._receive(
+                        second_env["res.company"].browse(company_id), raw, order, defer_conflicts=False)
+                except Exception as exc:  # noqa: BLE001 - inspected below
+                    outcome["error"] = exc
+
+            racer = threading.Thread(target=deliver_again)
+            racer.start()
+            racer.join(0.5)
+            self.assertTrue(racer.is_alive(), "the second delivery waits for the first transaction")
+            first.commit()
+            racer.join(10)
+        self.assertNotIsInstance(outcome.get("error"), errors.UniqueViolation)
+        self.assertIsInstance(outcome.get("error"), PG_CONCURRENCY_EXCEPTIONS_TO_RETRY)
+        with self.scratch_cursor() as replay:  # what Odoo does with the request
+            env = api.Environment(replay, SUPERUSER_ID, {})
+            answer, record = env["apicbase.order"]._receive(env["res.company"].browse(company_id), raw, order)
+            self.assertEqual((answer, record.name), ("duplicate", "PO-RACE"))
+            self.assertEqual(env["apicbase.order"].search_count([("apicbase_id", "=", "apic-race")]), 1)
+
+    def _delete_race_order(self):
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM apicbase_order WHERE apicbase_id = 'apic-race'")
 
     def test_an_order_changed_since_the_run_began_is_left_for_the_next_run(self):
         busy_id = self.order_ids[1]

@@ -1,6 +1,7 @@
 import copy
 from datetime import datetime, timedelta, timezone
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import ApicbaseCase, SimulatorMixin
@@ -91,6 +92,67 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
         self.assertEqual((known.apicbase_status, known.delivery_closed, known.invoice_status),
                          ("DELIVERED", True, "2"))
 
+    def ordered_minutes_ago(self, order_id, minutes):
+        moment = (datetime.now(timezone.utc) - timedelta(minutes=minutes)).isoformat()
+        self.sim.add_purchase_order(dict(copy.deepcopy(self.lost), id=order_id, order_number=order_id.upper(),
+                                         ordered_on=moment))
+
+    def test_a_webhook_on_its_way_is_given_15_minutes_before_recovery(self):
+        self.ordered_minutes_ago("po-fresh", 5)
+        self.ordered_minutes_ago("po-settled", 16)
+        self.env["apicbase.order"]._reconcile(self.company)
+        self.assertFalse(self.inbox("po-fresh"), "5 minutes old: its webhook may still come")
+        self.assertEqual(self.inbox("po-settled").source, "recovery")
+        self.ordered_minutes_ago("po-fresh", 16)
+        self.env["apicbase.order"]._reconcile(self.company)
+        self.assertEqual(self.inbox("po-fresh").source, "recovery")
+
+    def test_refused_orders_are_never_marked_fetched(self):
+        """The restaurant was told no: marking it fetched would tell Apicbase we hold it."""
+        self.company.apicbase_unmapped_policy = "refuse"
+        outcome, refused = self.receive(dict(self.known, supplier_customer_number="NOBODY"))
+        self.assertEqual((outcome, refused.state), ("refused", "refused"))
+        result = self.env["apicbase.order"]._reconcile(self.company)
+        self.assertEqual(result["marked"], 1, "only the recovered order")
+        self.assertFalse(self.sim_order("po-2002")["fetched_by_supplier_at"])
+        self.assertFalse(refused.fetched_by_supplier_at)
+        self.assertTrue(self.sim_order("po-2001")["fetched_by_supplier_at"])
+
+    def test_a_manager_checks_apicbase_now(self):
+        manager = self.env["res.users"].create({
+            "name": "Mia Manager", "login": "apicbase_reconcile_manager",
+            "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_manager").id])]})
+        action = self.env["apicbase.order"].with_user(manager).action_reconcile()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertIn("2 recovered", action["params"]["message"])
+        self.assertIn("2 marked in Apicbase", action["params"]["message"])
+        self.assertEqual(self.inbox("po-2001").state, "done")
+
+    def test_the_scheduled_follow_up_goes_on_when_one_company_fails(self):
+        broken = self.company
+        other = self.env["res.company"].create({"name": "Second supplier"})
+        other.sudo().write({"apicbase_api_url": self.sim.api_url, "apicbase_token_url": self.sim.token_url,
+                            "apicbase_client_id": self.sim.client_id, "apicbase_client_secret": self.sim.client_secret})
+        broken.sudo().apicbase_client_secret = "revoked"
+        with self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_order", "WARNING") as logs:
+            self.env["apicbase.order"]._cron_reconcile()
+        self.assertIn(f"reconciliation failed for company {broken.id}", "\n".join(logs.output))
+        recovered = self.env["apicbase.order"].search([("apicbase_id", "in", ["po-2001", "po-2002"])])
+        self.assertEqual(recovered.company_id, other)
+        self.assertEqual(set(recovered.mapped("state")), {"done"})
+
+    def test_unreadable_list_items_are_counted_and_logged_not_stored(self):
+        broken = dict(copy.deepcopy(self.lost), id="po-broken", invoice_status="seven", delivery_closed="maybe")
+        self.sim.add_purchase_order(broken)
+        with self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_order", "WARNING") as logs:
+            result = self.env["apicbase.order"]._reconcile(self.company)
+        self.assertEqual(result["unreadable"], 1)
+        self.assertEqual(result["recovered"], 2)
+        line = next(line for line in logs.output if "skipped by reconciliation" in line)
+        self.assertIn("invoice_status: must be one of 0, 1, 2, 3, got 'seven'", line)
+        self.assertIn("delivery_closed: must be true or false, got 'maybe'", line)
+        self.assertFalse(self.inbox("po-broken"))
+
     def test_confirmed_orders_are_acknowledged_when_asked(self):
         self.company.apicbase_acknowledge = True
         _outcome, known = self.receive(self.known)
@@ -131,8 +193,7 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
         self.assertTrue(lost.activity_ids, "nobody told the restaurant: a person must look")
 
     def test_a_refused_patch_undoes_nothing_and_is_asked_again(self):
-        self.sim.slow_next(1, seconds=0)  # the purchase-order page goes through...
-        self.sim.fail_next(1, status=400, body='{"detail": "unknown body"}')  # ...the fetched PATCH does not
+        self.sim.fail_next(1, status=400, body='{"detail": "unknown body"}', method="PATCH")
         with self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_order", "WARNING") as logs:
             result = self.env["apicbase.order"]._reconcile(self.company)
         self.assertIn("refused to mark", logs.output[0])
@@ -182,7 +243,7 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
 
     def test_api_trouble_is_a_clear_error_for_people_and_a_log_line_for_the_cron(self):
         self.company.sudo().apicbase_client_secret = "wrong"
-        with self.assertRaisesRegex(Exception, "Reading purchase orders from Apicbase failed"):
+        with self.assertRaisesRegex(UserError, "Reading purchase orders from Apicbase failed"):
             self.env["apicbase.order"].action_reconcile()
         with self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_order", "WARNING") as logs:
             self.env["apicbase.order"]._cron_reconcile()

@@ -1,7 +1,7 @@
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from .common import ApicbaseCase, SimulatorMixin
+from .common import SECRET, ApicbaseCase, SimulatorMixin
 
 SECRET_FIELDS = ["apicbase_client_secret", "apicbase_webhook_secret", "apicbase_webhook_token",
                  "apicbase_client_id", "apicbase_api_url", "apicbase_token_url"]
@@ -18,9 +18,11 @@ class TestSecurity(ApicbaseCase):
                     company.read([field])
                 with self.assertRaises(AccessError):
                     company.write({field: "stolen"})
-        self.assertEqual(self.company.apicbase_client_secret, "test-client-secret-7f3a")
+        self.env.flush_all()
+        self.env.cr.execute("SELECT apicbase_client_secret FROM res_company WHERE id = %s", [self.company.id])
+        self.assertEqual(self.env.cr.fetchone(), (SECRET,), "nothing was written")
         # Behaviour settings are not secret: order handlers may read them.
-        self.assertEqual(company.apicbase_price_source, "apicbase")
+        self.assertEqual(company.read(["apicbase_price_source"])[0]["apicbase_price_source"], "apicbase")
 
     def test_salesman_cannot_open_settings(self):
         with self.assertRaises(AccessError):
@@ -149,8 +151,11 @@ class TestCatalogueAccess(ApicbaseCase):
         customer.partner_id = self.customer
         self.assertEqual(self.customer.apicbase_customer_number, "C-1")
         assortment = self.records[self.company]["apicbase.assortment"].with_user(self.manager)
+        self.assertTrue(assortment.auto_publish, "on by default")
         assortment.auto_publish = False
-        self.assertFalse(assortment.auto_publish)
+        self.env.flush_all()
+        self.env.cr.execute("SELECT auto_publish FROM apicbase_assortment WHERE id = %s", [assortment.id])
+        self.assertEqual(self.env.cr.fetchone(), (False,), "the manager's change is stored")
         other = self.records[self.other_company]["apicbase.assortment"]
         self.assertFalse(self.env["apicbase.assortment"].with_user(self.manager).search([("id", "=", other.id)]))
 
@@ -202,6 +207,15 @@ class TestApicbaseActionRights(SimulatorMixin, ApicbaseCase):
         self.assertTrue(self.sim.requests_log)
 
     def test_scheduled_actions_still_talk_to_apicbase(self):
+        """As README promises: republish hourly, events every 15 minutes, customers daily, the
+        follow-up hourly, stored orders every 10 minutes; each runs as the system and works."""
+        crons = {xmlid: self.env.ref(f"apicbase_connector.ir_cron_apicbase_{xmlid}") for xmlid in
+                 ("publish_changed", "poll_events", "pull_catalogue", "reconcile", "process_received")}
+        self.assertEqual({xmlid: (cron.interval_number, cron.interval_type, cron.active)
+                          for xmlid, cron in crons.items()}, {
+            "publish_changed": (1, "hours", True), "poll_events": (15, "minutes", True),
+            "pull_catalogue": (1, "days", True), "reconcile": (1, "hours", True),
+            "process_received": (10, "minutes", True)})
         self.assortment.auto_publish = True
         for xmlid in ("ir_cron_apicbase_publish_changed", "ir_cron_apicbase_poll_events",
                       "ir_cron_apicbase_pull_catalogue"):

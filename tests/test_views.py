@@ -1,6 +1,7 @@
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from .common import ApicbaseCase
+from .common import ApicbaseCase, order_payload
 
 ACTIONS = ["action_apicbase_order", "action_apicbase_assortment", "action_apicbase_customer",
            "action_apicbase_package", "action_apicbase_sync_event"]
@@ -21,11 +22,37 @@ class TestViews(ApicbaseCase):
                     self.assertEqual(set(views["views"]), {mode for _id, mode in modes})
                     Model.search([], limit=1)
 
-    def test_settings_show_the_webhook_url_to_admins_only(self):
+    def test_settings_show_the_webhook_url_and_secrets_to_admins_only(self):
         admin = self.env.ref("base.user_admin")
         arch = self.env["res.config.settings"].with_user(admin).get_views([(False, "form")])["views"]["form"]["arch"]
         self.assertIn('name="apicbase_webhook_url"', arch)
         self.assertIn('name="apicbase_client_secret"', arch)
+        # A sales manager, not a Settings administrator: no settings form, no secret fields anywhere.
+        manager = self.env["res.users"].create({
+            "name": "Mia Manager", "login": "apicbase_views_manager",
+            "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_manager").id])]})
+        with self.assertRaises(AccessError):
+            self.env["res.config.settings"].with_user(manager).get_views([(False, "form")])
+        visible = self.env["res.company"].with_user(manager).fields_get()
+        for field in ("apicbase_client_secret", "apicbase_webhook_secret", "apicbase_client_id",
+                      "apicbase_webhook_token"):
+            self.assertNotIn(field, visible)
+        self.assertIn("apicbase_price_source", visible, "behaviour settings are not secret")
+
+    def test_apicbase_price_differs_filter_finds_the_flagged_orders(self):
+        from odoo.tools.safe_eval import safe_eval
+        from lxml import etree
+
+        self.tomatoes.list_price = 2.00  # Apicbase says 2.40: 20 % apart
+        _outcome, flagged = self.receive()
+        self.tomatoes.list_price = 2.40
+        _outcome, clean = self.receive(order_payload(id="apic-po-clean"))
+        self.assertTrue(flagged.sale_order_id.apicbase_price_mismatch)
+        arch = self.env["sale.order"].with_user(self.salesman).get_views([(False, "search")])["views"]["search"]["arch"]
+        [node] = etree.fromstring(arch).xpath("//filter[@name='apicbase_price_mismatch']")
+        found = self.env["sale.order"].with_user(self.salesman).search(safe_eval(node.get("domain")))
+        self.assertIn(flagged.sale_order_id, found)
+        self.assertNotIn(clean.sale_order_id, found)
 
     def test_sale_order_and_product_forms_carry_the_apicbase_fields(self):
         sale_arch = self.env["sale.order"].with_user(self.salesman).get_views([(False, "form")])["views"]["form"]["arch"]
