@@ -324,7 +324,13 @@ class ApicbaseOrder(models.Model):
         if problems:
             raise ApicbaseMappingError("\n".join(problems), partner=partner)
         self.partner_id = partner
-        sale = self.env["sale.order"].create(self._prepare_sale_order_vals(order, partner, products))
+        # Our chatter note says where the order came from, so Odoo's "Quotation created" log and the
+        # system user as a follower are left out; the salesperson follows the order, without the
+        # rendered "you have been assigned" e-mail per order, which also had Odoo rewrite the
+        # customer's signup data on every order (concurrent orders of a restaurant then conflict).
+        sale = self.env["sale.order"].with_context(
+            mail_create_nolog=True, mail_create_nosubscribe=True, mail_auto_subscribe_no_notify=True,
+        ).create(self._prepare_sale_order_vals(order, partner, products))
         sale._apicbase_apply_prices(order)
         self._post_origin_message(sale, order)
         if self.company_id.apicbase_auto_confirm:
@@ -404,7 +410,8 @@ class ApicbaseOrder(models.Model):
             details.append(Markup(_("Ordered by %s.")) % order.owner)
         if order.remarks:
             details.append(Markup(_("Remarks: %s")) % order.remarks)
-        sale.message_post(body=Markup("<br/>").join(details), subtype_xmlid="mail.mt_note")
+        # A log note: nobody is notified of it, so the notification machinery is skipped.
+        sale._message_log(body=Markup("<br/>").join(details))
 
     # ------------------------------------------------------------------
     # Reconciliation

@@ -64,17 +64,17 @@ class SaleOrder(models.Model):
                 rounded[line] = po_line.price_per_package
         mismatched = self.order_line.filtered("apicbase_price_mismatch")
         if mismatched:
-            self.message_post(body=_(
+            self._message_log(body=_(
                 "Apicbase and the pricelist disagree on the price of: %s",
-                ", ".join(mismatched.mapped("product_id.display_name"))), subtype_xmlid="mail.mt_note")
+                ", ".join(mismatched.mapped("product_id.display_name"))))
         if rounded:
             # Flagged too: the line no longer charges the price Apicbase sent.
             self.env["sale.order.line"].union(*rounded).apicbase_price_mismatch = True
-            self.message_post(body=_(
+            self._message_log(body=_(
                 "Apicbase's price was rounded to the Product Price precision (Settings → Technical → "
                 "Decimal Accuracy) on: %s",
                 ", ".join(f"{line.product_id.display_name} ({price} → {line.price_unit})"
-                          for line, price in rounded.items())), subtype_xmlid="mail.mt_note")
+                          for line, price in rounded.items())))
 
     def _recompute_prices(self):
         # Asked for the pricelist's prices (Update Prices), the user gets them as on any other line,

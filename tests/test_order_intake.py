@@ -244,6 +244,23 @@ class TestOrderIntake(ApicbaseCase):
             record.action_retry()
         self.assertEqual(record.state, "refused")
 
+    def test_an_order_leaves_the_customer_row_alone_and_the_salesperson_following(self):
+        """Concurrent orders of one restaurant must not fight over its partner row (Odoo's assignment
+        e-mail rewrote its signup data on every order); the salesperson still follows the order."""
+        self.env["ir.config_parameter"].set_param("auth_signup.invitation_scope", "b2c")
+        self.env.flush_all()
+        row = "SELECT write_date, signup_type FROM res_partner WHERE id = %s"
+        self.env.cr.execute(row, [self.customer.id])
+        before = self.env.cr.fetchone()
+        _outcome, record = self.receive()
+        self.env.flush_all()
+        self.env.cr.execute(row, [self.customer.id])
+        self.assertEqual(self.env.cr.fetchone(), before)
+        sale = record.sale_order_id
+        self.assertEqual(sale.user_id, self.salesman)
+        self.assertIn(self.salesman.partner_id, sale.message_partner_ids)
+        self.assertTrue(sale.message_ids.filtered(lambda m: "Created from Apicbase purchase order" in (m.body or "")))
+
     def test_an_article_number_of_several_products_is_not_guessed(self):
         self.env["product.product"].create([{"name": f"Tomatoes {grade}", "default_code": "TOM-DUP",
                                              "list_price": 2.4} for grade in ("A", "B")])

@@ -1,0 +1,154 @@
+"""Benchmark: the webhook against the integration a supplier would otherwise write by hand.
+
+One odoo-bin with 2 workers (prefork, as a small production server) on a copy of an installed
+database. The same 10-line orders of one restaurant (the evening rush of one customer) arrive:
+
+- through the webhook: one signed POST per order (inbox first, then the sale order, the chatter
+  note, the price check and the salesperson's notification);
+- through a hand-made JSON-RPC integration, the baseline: three calls per order (search the
+  partner, search_read the products, create the sale order), without any of the above.
+
+Each is run with 1 sender and with 16 concurrent senders. Printed per run: orders/s, p50 and p95
+latency, and for the webhook how many orders were deferred to the scheduled action and how many
+serialization failures the server logged; then the throughput ratio webhook/integration.
+Run by tools/benchmarks/run; args: DB ADDONS_PATH.
+"""
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import odoo_live  # noqa: E402
+
+LINES = 10
+ORDERS = {1: 60, 16: 160}  # per run: sequential, then 10 per sender
+CUSTOMER = "LIVE-1"
+ARTICLES = [f"BENCH-{index:02d}" for index in range(LINES)]
+
+
+def ten_line_order(apicbase_id):
+    data = odoo_live.order(apicbase_id, CUSTOMER)
+    data["packages"] = [
+        {"stock_item": {"name": f"Article {number}"}, "quantity_ordered": 1 + index % 4,
+         "supplier_package": {"supplier_article_number": number, "theoretical_price_per_package": "3.250"},
+         "total_theoretical_price": str(3.25 * (1 + index % 4))}
+        for index, number in enumerate(ARTICLES)]
+    return data
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def run_concurrently(senders, count, send_one):
+    """Calls ``send_one(index)`` ``count`` times from ``senders`` threads; returns (seconds, latencies)."""
+    def timed(index):
+        started = time.perf_counter()
+        send_one(index)
+        return time.perf_counter() - started
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(senders) as pool:
+        latencies = list(pool.map(timed, range(count)))
+    return time.perf_counter() - started, latencies
+
+
+class Integration:
+    """What a supplier's developer writes against Odoo's external API: three calls per order."""
+
+    def __init__(self, server, db):
+        self.url, self.db = f"{server.url}/jsonrpc", db
+        self.uid = self.call("common", "login", db, "admin", "admin")
+
+    def call(self, service, method, *args):
+        payload = {"jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method,
+                                                                  "args": list(args)}}
+        answer = requests.post(self.url, json=payload, timeout=120).json()
+        assert "error" not in answer, answer
+        return answer["result"]
+
+    def execute(self, model, method, *args, **kwargs):
+        return self.call("object", "execute_kw", self.db, self.uid, "admin", model, method, list(args), kwargs)
+
+    def send(self, data):
+        [partner] = self.execute("res.partner", "search", [["apicbase_customer_number", "=",
+                                                             data["supplier_customer_number"]]], limit=1)
+        numbers = [line["supplier_package"]["supplier_article_number"] for line in data["packages"]]
+        products = {p["default_code"]: p["id"] for p in self.execute(
+            "product.product", "search_read", [["default_code", "in", numbers]], fields=["default_code"])}
+        self.execute("sale.order", "create", {
+            "partner_id": partner, "client_order_ref": data["order_number"],
+            "order_line": [[0, 0, {"product_id": products[line["supplier_package"]["supplier_article_number"]],
+                                   "product_uom_qty": line["quantity_ordered"],
+                                   "price_unit": float(line["supplier_package"]["theoretical_price_per_package"])}]
+                           for line in data["packages"]]})
+
+
+def send_webhook(url, data):
+    raw, headers = odoo_live.signed(data)
+    response = requests.post(url, data=raw, headers=headers, timeout=120)
+    assert response.status_code == 200, (response.status_code, response.text)
+
+
+def prepare(db):
+    token = odoo_live.seed(db)
+    odoo_live.odoo_shell(db, f"""
+env.ref('base.user_admin').password = 'admin'
+env["product.product"].create([{{"name": "Bench " + number, "default_code": number, "list_price": 3.25}}
+                               for number in {ARTICLES!r}])
+env.cr.commit()
+""")
+    return token
+
+
+def report(name, seconds, latencies):
+    throughput = len(latencies) / seconds
+    print(f"  {name}: {throughput:.1f} orders/s, p50 {statistics.median(latencies) * 1e3:.0f} ms, "
+          f"p95 {percentile(latencies, 0.95) * 1e3:.0f} ms ({len(latencies)} orders)")
+    return throughput
+
+
+def main(template, addons_path):
+    os.environ["APICBASE_ADDONS_PATH"] = odoo_live.ADDONS_PATH = addons_path
+    db = f"{template}_vs"
+    subprocess.run(["createdb", "-T", template, db], check=True)
+    try:
+        token = prepare(db)
+        with odoo_live.OdooServer(db, 2) as server:
+            url = f"{server.url}/apicbase/webhook/{token}"
+            integration = Integration(server, db)
+            for index in range(4):  # both workers warm: registry, caches, first compiles
+                send_webhook(url, ten_line_order(f"warm-{index}"))
+                integration.send(ten_line_order(f"warm-rpc-{index}"))
+            for senders, count in ORDERS.items():
+                print(f"{senders} sender(s), {LINES}-line orders of one restaurant:")
+                conflicts_before = server.log().count("could not serialize access")
+                prefix = f"s{senders}"
+                webhook = report("webhook", *run_concurrently(
+                    senders, count, lambda i: send_webhook(url, ten_line_order(f"{prefix}-{i}"))))
+                conflicts = server.log().count("could not serialize access") - conflicts_before
+                deferred = odoo_live.psql(db, "select count(*) from apicbase_order where apicbase_id like "
+                                              f"'{prefix}-%' and (state != 'done' or attempt_count > 1)")
+                baseline = report("JSON-RPC integration (3 calls)", *run_concurrently(
+                    senders, count, lambda i: integration.send(ten_line_order(f"{prefix}-rpc-{i}"))))
+                print(f"  deferred to the scheduled action: {deferred}; serialization failures logged: {conflicts}")
+                print(f"  ratio webhook/integration (throughput): {webhook / baseline:.2f}")
+            done = odoo_live.psql(db, "select count(*) from sale_order so join apicbase_order ao "
+                                      "on so.apicbase_order_id = ao.id")
+            print(f"sale orders from the webhook: {done} of {4 + sum(ORDERS.values())}")
+            failures = sorted(set(re.findall(r"could not serialize access[^\n]*", server.log())))
+            if failures:
+                print("  logged:", failures[:3])
+    finally:
+        subprocess.run(["dropdb", "--if-exists", db], check=False)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
