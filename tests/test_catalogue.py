@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common import ApicbaseCase, SimulatorMixin
 
@@ -88,6 +89,8 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
         self.assertEqual(by_id["BEEF-KG"]["price_type_code"], 1)
         self.assertEqual(by_id["BEEF-KG"]["price_unit"], "kg")
         self.assertEqual(by_id["TOM-1KG"]["brand"], "Sunny")
+        self.assertEqual(by_id["TOM-1KG"]["gtin"], "4006381333931", "the barcode is the GTIN")
+        self.assertNotIn("gtin", by_id["COLA-24"], "no barcode, no GTIN sent")
         self.assertEqual(set(self.sim.packages["CUST-7"]), {"TOM-1KG", "COLA-24", "BEEF-KG"})
         self.assertEqual(assortment.sync_state, "pending")
         self.assertEqual((assortment.last_package_count, assortment.last_rejected_count), (3, 1))
@@ -116,6 +119,38 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
         assortment.action_publish()
         self.assertFalse(cola_events.filtered("current"))
         self.assertEqual(self.cola.product_tmpl_id.apicbase_sync_state, "none")
+
+    def test_warnings_alone_make_the_products_and_the_assortment_show_warning(self):
+        assortment = self.make_assortment()
+        assortment.action_publish()
+        self.sent_file()
+        self.sim.add_event("WARNING", "Prefer weight or volume", customer_number="CUST-7", third_party_id="COLA-24")
+        assortment.action_poll_events()
+        self.assertEqual(self.cola.product_tmpl_id.apicbase_sync_state, "warning")
+        self.assertEqual(assortment.sync_state, "warning")
+
+    def test_an_assortment_by_filter_publishes_what_the_filter_finds_in_its_company(self):
+        other_company = self.env["res.company"].create({"name": "Other Supplier"})
+        self.env["product.product"].create({"name": "Tomatoes of another supplier", "default_code": "TOM-OTHER",
+                                            "apicbase_content": "1 kg", "company_id": other_company.id})
+        assortment = self.env["apicbase.assortment"].create({
+            "name": "Tomatoes only", "customer_number": "CUST-7", "pricelist_id": self.pricelist.id,
+            "selection_mode": "domain", "product_domain": "[('default_code', '=like', 'TOM%')]"})
+        assortment.action_publish()
+        self.assertEqual([package["third_party_id"] for package in self.sent_file()["content"]], ["TOM-1KG"])
+
+    def test_one_assortment_per_customer_number_and_company(self):
+        from psycopg2 import IntegrityError
+
+        self.make_assortment()
+        other_company = self.env["res.company"].create({"name": "Other Supplier"})
+        other = self.env["apicbase.assortment"].create({
+            "name": "Same number, other supplier", "customer_number": "CUST-7", "company_id": other_company.id,
+            "pricelist_id": self.env["product.pricelist"].create({
+                "name": "P", "company_id": other_company.id, "currency_id": other_company.currency_id.id}).id})
+        self.assertTrue(other)
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            self.make_assortment()
 
     def test_publish_asks_for_the_events_a_little_later(self):
         poll = self.env.ref("apicbase_connector.ir_cron_apicbase_poll_events")

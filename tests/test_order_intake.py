@@ -261,6 +261,31 @@ class TestOrderIntake(ApicbaseCase):
         self.assertIn(self.salesman.partner_id, sale.message_partner_ids)
         self.assertTrue(sale.message_ids.filtered(lambda m: "Created from Apicbase purchase order" in (m.body or "")))
 
+    def test_a_new_company_starts_with_the_documented_defaults(self):
+        from odoo.addons.apicbase_connector.models.res_company import DEFAULT_API_URL, DEFAULT_TOKEN_URL
+
+        company = self.env["res.company"].create({"name": "Fresh supplier"})
+        self.assertEqual(
+            (company.apicbase_price_source, company.apicbase_unmapped_policy, company.apicbase_reconcile_days,
+             company.apicbase_price_tolerance, company.apicbase_auto_confirm, company.apicbase_acknowledge),
+            ("apicbase", "accept", 30, 1.0, False, False))
+        self.assertEqual((company.apicbase_api_url, company.apicbase_token_url), (
+            "https://api.apicbase.com/api/v2/integrations/suppliers/", "https://api.apicbase.com/oauth/token/"))
+        self.assertEqual((DEFAULT_API_URL, DEFAULT_TOKEN_URL), (company.apicbase_api_url, company.apicbase_token_url))
+
+    def test_the_retry_action_leaves_refused_orders_alone_and_processes_the_others(self):
+        self.company.apicbase_unmapped_policy = "refuse"
+        _outcome, refused = self.receive(order_payload(id="apic-po-refused", supplier_customer_number="LATER"))
+        self.company.apicbase_unmapped_policy = "accept"
+        _outcome, failed = self.receive(order_payload(id="apic-po-failed", supplier_customer_number="LATER"))
+        self.assertEqual((refused.state, failed.state), ("refused", "failed"))
+        self.customer.apicbase_customer_number = "LATER"
+        action = self.env.ref("apicbase_connector.action_apicbase_order_retry")
+        result = action.with_context(active_model="apicbase.order", active_ids=(refused | failed).ids).run()
+        self.assertEqual((refused.state, failed.state), ("refused", "done"))
+        self.assertFalse(refused.sale_order_id)
+        self.assertIn("1 of 1", result["params"]["message"])
+
     def test_an_article_number_of_several_products_is_not_guessed(self):
         self.env["product.product"].create([{"name": f"Tomatoes {grade}", "default_code": "TOM-DUP",
                                              "list_price": 2.4} for grade in ("A", "B")])

@@ -97,6 +97,31 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
         self.sim.add_purchase_order(dict(copy.deepcopy(self.lost), id=order_id, order_number=order_id.upper(),
                                          ordered_on=moment))
 
+    def test_by_default_the_last_30_days_are_followed(self):
+        self.assertEqual(self.company.apicbase_reconcile_days, 30, "the default")
+        self.ordered_minutes_ago("po-day-20", 20 * 24 * 60)
+        self.ordered_minutes_ago("po-day-40", 40 * 24 * 60)
+        self.env["apicbase.order"]._reconcile(self.company)
+        self.assertTrue(self.inbox("po-day-20"))
+        self.assertFalse(self.inbox("po-day-40"), "outside the window, and nothing open here reaches it")
+
+    def test_orders_still_open_here_stretch_the_window_up_to_180_days(self):
+        def days_asked():
+            self.env["apicbase.order"]._reconcile(self.company)
+            asked = [entry["query"]["ordered_on__gt"] for entry in self.sim.requests_log
+                     if "purchase_orders" in entry["path"] and entry["method"] == "GET"][-1]
+            return (datetime.now(timezone.utc).date() - datetime.fromisoformat(asked).date()).days
+
+        def open_order(order_id, days):
+            moment = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat()
+            _outcome, record = self.receive(dict(self.known, id=order_id, ordered_on=moment))
+            self.assertEqual(record.state, "done")
+
+        open_order("po-ancient", 200)
+        self.assertEqual(days_asked(), 30 + 2, "past 180 days an open order is no longer followed")
+        open_order("po-old", 100)
+        self.assertIn(days_asked(), (100 + 2, 100 + 3), "back to the oldest open order (and the margin)")
+
     def test_a_webhook_on_its_way_is_given_15_minutes_before_recovery(self):
         self.ordered_minutes_ago("po-fresh", 5)
         self.ordered_minutes_ago("po-settled", 16)

@@ -71,6 +71,16 @@ class TestSecurity(ApicbaseCase):
         with self.assertRaises(AccessError):
             as_salesman.unlink()
 
+    def test_nobody_edits_a_signed_order_not_even_a_manager_or_an_admin(self):
+        _outcome, record = self.receive(self._payload())
+        manager = self.env["res.users"].create({
+            "name": "Mia Manager", "login": "apicbase_signed_manager",
+            "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_manager").id])]})
+        for user in (self.salesman, manager, self.env.ref("base.user_admin")):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                record.with_user(user).write({"raw_payload": "{}"})
+        self.assertIn("PO-2026-0042", record.raw_payload)
+
     def test_salesman_retries_an_order_of_another_salespersons_customer(self):
         colleague = self.env["res.users"].create({
             "name": "Colleague", "login": "apicbase_colleague", "email": "c@example.com",

@@ -66,6 +66,12 @@ class TestWebhook(HttpCase, ApicbaseCase):
         self.post(self.encode(order_payload(id="apic-po-utc", expected_delivery_date="2026-11-27T05:00:00Z")))
         self.assertEqual(str(self.inbox("apic-po-utc").sale_order_id.commitment_date), "2026-11-27 05:00:00")
 
+    def test_without_a_company_time_zone_the_responsible_s_is_used(self):
+        self.company.partner_id.tz = False
+        self.salesman.tz = "Europe/Brussels"  # the Apicbase responsible (common.py)
+        self.post(self.encode(order_payload(expected_delivery_date="2026-11-27")))
+        self.assertEqual(str(self.inbox().sale_order_id.commitment_date), "2026-11-26 23:00:00")
+
     def test_nul_characters_are_refused_and_nothing_stored(self):
         before = self.counts()
         response = self.post(self.encode(order_payload(order_number="PO\u0000-1".encode().decode("unicode_escape"))))
@@ -188,6 +194,16 @@ class TestWebhook(HttpCase, ApicbaseCase):
         self.assertEqual(response.status_code, 422)
         self.assertIn("no customer number", response.json()["error"])
         self.assertEqual(self.inbox().state, "refused")
+
+    def test_the_size_limit_is_one_mebibyte_exactly(self):
+        data = order_payload(order_remarks="")
+        filler = 1024 * 1024 - len(self.encode(data))
+        at_limit = self.encode(order_payload(order_remarks="x" * filler))
+        self.assertEqual(len(at_limit), 1024 * 1024)
+        self.assertEqual(self.post(at_limit).status_code, 200)
+        over = self.encode(order_payload(id="apic-po-over", order_remarks="x" * (filler + 1)))
+        self.assertEqual(self.post(over).status_code, 413)
+        self.assertFalse(self.inbox("apic-po-over"))
 
     def test_oversized_body_is_refused(self):
         before = self.counts()

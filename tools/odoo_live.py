@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -70,32 +71,46 @@ class OdooServer:
                 f"--logfile={self.log_path}"]
         if self.workers:
             args.append(f"--gevent-port={free_port()}")
+        # A session of its own: stopping it stops the prefork workers and the gevent process too.
         self.process = subprocess.Popen(odoo_cmd(self.db, *args), stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+                                        stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            return self._wait_ready()
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def _wait_ready(self):
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
-                if requests.get(self.url + "/web/health", timeout=2).status_code == 200:
+                if requests.get(self.url + "/web/health", timeout=10).status_code == 200:
                     # Odoo builds its table of static folders lazily, on the first request whose
                     # path has four segments; built by concurrent threads on CPython 3.11.7 it can
                     # crash ("AST constructor recursion depth mismatch"). A live server has long
                     # built it: do so here before any concurrent test.
                     requests.get(self.url + "/web/static/warm-up", timeout=10)
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or too busy starting to answer
                 pass
             if self.process.poll() is not None:
                 break
             time.sleep(0.3)
-        self.__exit__()
         raise AssertionError(f"odoo-bin did not start; see {self.log_path}")
 
     def __exit__(self, *exc):
-        self.process.terminate()
+        self._signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            self._signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def _signal(self, number):
+        try:
+            os.killpg(self.process.pid, number)
+        except ProcessLookupError:
+            pass
 
     def log(self):
         with open(self.log_path, encoding="utf-8", errors="replace") as handle:

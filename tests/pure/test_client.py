@@ -228,6 +228,40 @@ def test_client_paces_itself_under_the_rate_limit():
         assert slept == [pytest.approx(60.01, abs=0.1)]
 
 
+def test_by_default_the_client_stays_under_apicbase_s_100_requests_a_minute():
+    """90 a minute by default: the 91st call within a minute waits for the oldest to leave."""
+    with Simulator(rate_limit=100) as sim:
+        clock, slept = [0.0], []
+
+        def fake_sleep(seconds):
+            slept.append(seconds)
+            clock[0] += seconds
+
+        client = ApicbaseClient(sim.api_url, sim.token_url, sim.client_id, sim.client_secret,
+                                clock=lambda: clock[0], sleep=fake_sleep)
+        client.token()
+        for _ in range(89):
+            client.request("GET", "customers/")
+        assert slept == [], "the token and 89 calls fit in the minute"
+        client.request("GET", "customers/")
+        assert slept == [pytest.approx(60.01, abs=0.1)]
+        assert not [e for e in sim.requests_log if e["status"] == 429], "Apicbase never had to say stop"
+
+
+@pytest.mark.parametrize("jitter, expected", [
+    (0.0, [0.5, 1.0, 2.0, 2.5]),   # half the ceiling: it doubles per attempt, up to backoff_max
+    (1.0, [1.0, 2.0, 4.0, 5.0]),   # the whole ceiling, capped at backoff_max
+])
+def test_backoff_doubles_with_jitter_between_half_and_the_whole_ceiling(sim, jitter, expected):
+    slept = []
+    client = make_client(sim, backoff_base=1.0, backoff_max=5.0, max_attempts=5, max_total_seconds=100,
+                         sleep=slept.append, jitter=lambda: jitter)
+    client.token()
+    sim.fail_next(4, status=503)
+    assert len(list(client.iter_customers())) == 3
+    assert slept == expected
+
+
 def test_publish_an_assortment_then_read_its_events_and_packages(sim):
     client = make_client(sim)
     articles = [
