@@ -1,7 +1,7 @@
 from . import controllers
 from . import models
 from .models.res_company import _new_webhook_token
-from .models.sale_order_line import APICBASE_PRICE_DIGITS
+from .const import PRICE_DIGITS
 
 
 def pre_init_hook(env):
@@ -24,5 +24,5 @@ def post_init_hook(env):
     instead of 12.50. Databases that had the addon before get it through migrations/18.0.1.1.0.
     """
     precision = env.ref("product.decimal_price", raise_if_not_found=False)
-    if precision and precision.digits < APICBASE_PRICE_DIGITS:
-        precision.digits = APICBASE_PRICE_DIGITS
+    if precision and precision.digits < PRICE_DIGITS:
+        precision.digits = PRICE_DIGITS

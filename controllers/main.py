@@ -11,13 +11,10 @@ from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE, PG_CONCURRENCY_
 from ..apicbase import signature
 from ..apicbase.errors import PayloadError
 from ..apicbase.payload import parse_order_json
-from ..models.res_company import WEBHOOK_ROUTE
+from ..const import DEFER_FROM_TRY, MAX_BODY_BYTES, STATUS_BY_OUTCOME, WEBHOOK_ROUTE
 
 _logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1024 * 1024  # an order of a few hundred lines is a few tens of KiB
-DEFER_FROM_TRY = 3
-STATUS_BY_OUTCOME = {"accepted": 200, "duplicate": 200, "refused": 422}
 
 
 def _answer(http_status, **body):
@@ -43,25 +40,25 @@ class ApicbaseWebhookController(http.Controller):
     @http.route(WEBHOOK_ROUTE + "<string:token>", type="http", auth="public", methods=["POST"],
                 csrf=False, save_session=False)
     def apicbase_order_webhook(self, token, **_kwargs):
-        company = request.env["res.company"].sudo()._apicbase_company_from_token(token)
-        if not company:
+        company_sudo = request.env["res.company"]._apicbase_company_from_token(token)  # as the system
+        if not company_sudo:
             return _answer(404, error="unknown webhook URL")
         raw = _read_body_limited()
         if raw is None:
             return _answer(413, error=f"the body exceeds {MAX_BODY_BYTES} bytes")
-        secret = company._apicbase_signing_secret()
+        secret = company_sudo._apicbase_signing_secret()
         if not secret:
             _logger.warning("Apicbase webhook for company %s refused: no webhook or client secret is set",
-                            company.id)
+                            company_sudo.id)
             return _answer(403, error="the webhook is not configured")
         if not signature.verify(raw, request.httprequest.headers.get(signature.HEADER), secret):
             _logger.warning("Apicbase webhook for company %s refused: bad or missing signature (%s bytes "
-                            "from %s)", company.id, len(raw), request.httprequest.remote_addr)
+                            "from %s)", company_sudo.id, len(raw), request.httprequest.remote_addr)
             return _answer(403, error="invalid signature")
         try:
             order = parse_order_json(raw)
         except PayloadError as exc:
-            _logger.info("Apicbase webhook for company %s refused: %s", company.id, exc)
+            _logger.info("Apicbase webhook for company %s refused: %s", company_sudo.id, exc)
             return _answer(400, error="invalid purchase order", problems=exc.as_list())
         # Odoo replays a request whose transaction conflicts with another, sleeping a little
         # longer each time. The first replays are worth it (a duplicate then sees the first copy);
@@ -70,8 +67,8 @@ class ApicbaseWebhookController(http.Controller):
         request.apicbase_attempt = getattr(request, "apicbase_attempt", 0) + 1
         last_try = request.apicbase_attempt >= min(DEFER_FROM_TRY, MAX_TRIES_ON_CONCURRENCY_FAILURE)
         try:
-            outcome, record = request.env["apicbase.order"].sudo()._receive(
-                company, raw, order, defer_conflicts=last_try)
+            outcome, record = company_sudo.env["apicbase.order"]._receive(
+                company_sudo, raw, order, defer_conflicts=last_try)
         except OperationalError as exc:
             if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
                 raise  # Odoo replays the request in a fresh transaction

@@ -4,6 +4,7 @@ from . import res_partner
 from . import product_template
 from . import product_product
 from . import apicbase_order
+from . import apicbase_order_follow_up
 from . import apicbase_sync_event
 from . import apicbase_assortment
 from . import apicbase_customer

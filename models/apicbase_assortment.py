@@ -11,7 +11,8 @@ from odoo.tools.safe_eval import safe_eval
 from ..apicbase import assortment as assortment_lib
 from ..apicbase.errors import ApicbaseError, ContentError
 from .actions import is_apicbase_manager, notification, open_records
-from .product_template import SYNC_STATES
+from ..const import SYNC_STATES
+from .system import as_system
 
 _logger = logging.getLogger(__name__)
 
@@ -225,11 +226,11 @@ class ApicbaseAssortment(models.Model):
             "last_rejected_count": len(rejected or {}),
             "sync_state": "pending",
         })
-        self.company_id.sudo().apicbase_last_publish_at = sent_at
+        as_system(self.company_id).apicbase_last_publish_at = sent_at
         # Apicbase processes the file in the background: read its events a little later.
         poll = self.env.ref("apicbase_connector.ir_cron_apicbase_poll_events", raise_if_not_found=False)
         if poll:
-            poll.sudo()._trigger(fields.Datetime.now() + datetime.timedelta(minutes=2))
+            as_system(poll)._trigger(fields.Datetime.now() + datetime.timedelta(minutes=2))
         body = _("Published %(count)s package(s) to Apicbase for customer number %(number)s.",
                  count=len(packages), number=self.customer_number)
         if rejected:

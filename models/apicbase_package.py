@@ -11,6 +11,8 @@ from ..apicbase.client import ApiError
 from ..apicbase.errors import ContentError
 from ..apicbase.payload import identifier
 from .actions import open_records
+from ..const import UOM_BY_UNIT
+from .system import as_system
 
 _logger = logging.getLogger(__name__)
 
@@ -18,7 +20,6 @@ _logger = logging.getLogger(__name__)
 SYNCED_FIELDS = ["supplier_outlet_id", "shared_id", "article_name", "brand", "name", "gtin", "price",
                  "price_type_code", "package_type", "package_description", "content_label",
                  "content_total", "content_unit", "unit_count", "content_unreadable", "orderable", "active"]
-UOM_BY_UNIT = {"kg": "uom.product_uom_kgm", "g": "uom.product_uom_gram", "l": "uom.product_uom_litre"}
 
 
 def _decimal(value):
@@ -100,7 +101,7 @@ class ApicbasePackage(models.Model):
                 _logger.warning("Apicbase packages of customer %s not read: %s", customer.customer_number, exc)
                 continue
             touched |= self._store(company, customer, items)
-        company.sudo().apicbase_last_catalogue_pull_at = fields.Datetime.now()
+        as_system(company).apicbase_last_catalogue_pull_at = fields.Datetime.now()
         return touched
 
     @api.model

@@ -8,13 +8,13 @@ from odoo.exceptions import UserError
 
 from ..apicbase.errors import ApicbaseError
 from ..apicbase.payload import naive_utc, parse_datetime
+from ..const import EVENT_CLOCK_SKEW, EVENT_TYPES
+from .system import as_system
 
 _logger = logging.getLogger(__name__)
 
 # Apicbase's clock and ours may disagree a little: an event this much older than our publish
 # time still speaks of the file just sent.
-CLOCK_SKEW = dt.timedelta(minutes=10)
-EVENT_TYPES = [("CRITICAL", "Critical"), ("ERROR", "Error"), ("WARNING", "Warning"), ("INFO", "Info")]
 
 
 class ApicbaseSyncEvent(models.Model):
@@ -71,7 +71,7 @@ class ApicbaseSyncEvent(models.Model):
         values = {"apicbase_last_events_poll_at": fields.Datetime.now()}
         if newest and (not company.apicbase_last_event_at or newest > company.apicbase_last_event_at):
             values["apicbase_last_event_at"] = newest
-        company.sudo().write(values)
+        as_system(company).write(values)
         created.assortment_id._apicbase_update_sync_state()
         return created
 
@@ -106,7 +106,7 @@ class ApicbaseSyncEvent(models.Model):
             "created_at": created_at or False,
             # Read late, about a file that has been replaced since: kept, but no longer current.
             "current": not (created_at and assortment.last_published_at
-                            and created_at < assortment.last_published_at - CLOCK_SKEW),
+                            and created_at < assortment.last_published_at - EVENT_CLOCK_SKEW),
             "event_type": event_type,
             "message": str(event.get("message") or ""),
             "customer_number": event.get("customer_number") or False,

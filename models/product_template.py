@@ -4,9 +4,8 @@ from odoo.exceptions import ValidationError
 from ..apicbase import content as content_lib
 from ..apicbase.errors import ContentError
 from .actions import open_records
+from ..const import PRICE_UNITS, SYNC_STATES
 
-PRICE_UNITS = [("kg", "kg"), ("g", "g"), ("l", "l"), ("piece", "piece")]
-SYNC_STATES = [("none", "Not synced"), ("ok", "OK"), ("warning", "Warnings"), ("error", "Errors")]
 
 
 class ProductTemplate(models.Model):

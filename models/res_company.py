@@ -1,4 +1,3 @@
-import re
 import secrets
 import zoneinfo
 
@@ -8,13 +7,9 @@ from odoo.exceptions import UserError, ValidationError
 from ..apicbase import content as content_lib
 from ..apicbase.client import ApicbaseClient
 from ..apicbase.errors import ContentError
+from ..const import DEFAULT_API_URL, DEFAULT_TOKEN_URL, WEBHOOK_ROUTE, WEBHOOK_TOKEN_PATTERN
+from .system import as_system
 
-DEFAULT_API_URL = "https://api.apicbase.com/api/v2/integrations/suppliers/"
-DEFAULT_TOKEN_URL = "https://api.apicbase.com/oauth/token/"
-WEBHOOK_ROUTE = "/apicbase/webhook/"
-
-
-WEBHOOK_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
 
 def _new_webhook_token():
@@ -90,17 +85,17 @@ class ResCompany(models.Model):
     def _apicbase_client(self):
         """An API client for this company; UserError when the connection is not configured."""
         self.ensure_one()
-        company = self.sudo()
-        if not (company.apicbase_client_id and company.apicbase_client_secret):
+        company_sudo = as_system(self)
+        if not (company_sudo.apicbase_client_id and company_sudo.apicbase_client_secret):
             raise UserError(_("Set the Apicbase client id and client secret of %s in Settings → Sales → "
                               "Apicbase first.", self.name))
-        return ApicbaseClient(company.apicbase_api_url or DEFAULT_API_URL,
-                              company.apicbase_token_url or DEFAULT_TOKEN_URL,
-                              company.apicbase_client_id, company.apicbase_client_secret)
+        return ApicbaseClient(company_sudo.apicbase_api_url or DEFAULT_API_URL,
+                              company_sudo.apicbase_token_url or DEFAULT_TOKEN_URL,
+                              company_sudo.apicbase_client_id, company_sudo.apicbase_client_secret)
 
     @api.model
     def _apicbase_connected_companies(self):
-        return self.sudo().search([("apicbase_client_id", "!=", False), ("apicbase_client_secret", "!=", False)])
+        return as_system(self).search([("apicbase_client_id", "!=", False), ("apicbase_client_secret", "!=", False)])
 
     @api.constrains("apicbase_unit_mapping")
     def _check_apicbase_unit_mapping(self):
@@ -121,25 +116,26 @@ class ResCompany(models.Model):
 
     def _apicbase_reset_webhook_token(self):
         for company in self:
-            company.sudo().apicbase_webhook_token = _new_webhook_token()
+            as_system(company).apicbase_webhook_token = _new_webhook_token()
 
     def _apicbase_signing_secret(self):
         """The key of the webhook signature: its own secret, else the client secret."""
         self.ensure_one()
-        company = self.sudo()
-        return company.apicbase_webhook_secret or company.apicbase_client_secret or ""
+        company_sudo = as_system(self)
+        return company_sudo.apicbase_webhook_secret or company_sudo.apicbase_client_secret or ""
 
     def _apicbase_webhook_url(self):
         self.ensure_one()
-        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
-        return f"{base_url.rstrip('/')}{WEBHOOK_ROUTE}{self.sudo().apicbase_webhook_token}"
+        base_url = as_system(self.env["ir.config_parameter"]).get_param("web.base.url", "")
+        return f"{base_url.rstrip('/')}{WEBHOOK_ROUTE}{as_system(self).apicbase_webhook_token}"
 
     @api.model
     def _apicbase_company_from_token(self, token):
+        """The company whose webhook URL carries ``token``, as the system (see as_system)."""
         # Anything a URL can carry reaches here (a NUL breaks the query): only a token's shape is looked up.
         if not token or not WEBHOOK_TOKEN_PATTERN.fullmatch(token):
             return self.browse()
-        return self.sudo().search([("apicbase_webhook_token", "=", token)], limit=1)
+        return as_system(self).search([("apicbase_webhook_token", "=", token)], limit=1)
 
     def _apicbase_tz(self):
         """The time zone of a date or time Apicbase sends without an offset: the company's.
@@ -148,7 +144,7 @@ class ResCompany(models.Model):
         responsible's, else UTC.
         """
         self.ensure_one()
-        name = self.partner_id.tz or self.sudo()._apicbase_responsible_user().tz or "UTC"
+        name = self.partner_id.tz or as_system(self)._apicbase_responsible_user().tz or "UTC"
         try:
             return zoneinfo.ZoneInfo(name)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -158,7 +154,7 @@ class ResCompany(models.Model):
         self.ensure_one()
         if self.apicbase_user_id:
             return self.apicbase_user_id
-        team = self.env["crm.team"].sudo().search(
+        team = as_system(self.env["crm.team"]).search(
             [("company_id", "in", [False, self.id]), ("user_id", "!=", False)], limit=1)
         return team.user_id or self.env.ref("base.user_admin", raise_if_not_found=False) \
             or self.env["res.users"]

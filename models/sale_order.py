@@ -1,11 +1,22 @@
 import logging
 
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..apicbase.payload import naive_utc
 from .actions import open_records
 
 _logger = logging.getLogger(__name__)
+
+
+class ApicbaseMappingError(UserError):
+    """The order names a customer or an article that Odoo cannot resolve."""
+
+    def __init__(self, message, partner=None):
+        super().__init__(message)
+        self.partner = partner
 
 
 class SaleOrder(models.Model):
@@ -39,6 +50,115 @@ class SaleOrder(models.Model):
     def action_open_apicbase_order(self):
         self.ensure_one()
         return open_records("apicbase.order", res_id=self.apicbase_order_id.id)
+
+    # ------------------------------------------------------------------
+    # From an Apicbase purchase order (the mapper)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _apicbase_create_from(self, inbox, order):
+        """The sale order of ``order`` (a parsed purchase order) stored as ``inbox``.
+
+        Raises ApicbaseMappingError listing every customer or article Odoo cannot resolve.
+        """
+        company = inbox.company_id
+        partner, problems = self._apicbase_partner(company, order.customer_number)
+        products, product_problems = self._apicbase_products(company, order)
+        problems += product_problems
+        if problems:
+            raise ApicbaseMappingError("\n".join(problems), partner=partner)
+        # Our chatter note says where the order came from, so Odoo's "Quotation created" log and the
+        # system user as a follower are left out; the salesperson follows the order, without the
+        # rendered "you have been assigned" e-mail per order, which also had Odoo rewrite the
+        # customer's signup data on every order (concurrent orders of a restaurant then conflict).
+        sale = self.with_context(
+            mail_create_nolog=True, mail_create_nosubscribe=True, mail_auto_subscribe_no_notify=True,
+        ).create(self._apicbase_values(inbox, order, partner, products))
+        sale._apicbase_apply_prices(order)
+        sale._apicbase_log_origin(inbox, order)
+        if company.apicbase_auto_confirm:
+            sale._apicbase_try_confirm()
+        return sale
+
+    @api.model
+    def _apicbase_partner(self, company, number):
+        """(contact, problems) for an Apicbase customer number: the binding first, then the contact field."""
+        if not number:
+            return self.env["res.partner"], [_(
+                "Apicbase sent no customer number, so Odoo cannot tell which restaurant ordered. Ask "
+                "Apicbase to set the restaurant's customer number; enter this order by hand meanwhile.")]
+        bound = self.env["apicbase.customer"]._partner_for(company, number)
+        if bound:
+            return bound, []
+        partners = self.env["res.partner"].search([
+            ("apicbase_customer_number", "=", number),
+            ("company_id", "in", [False, company.id]),
+        ])
+        if len(partners) == 1:
+            return partners, []
+        if not partners:
+            return partners, [_("Customer number %s: no contact has this Apicbase customer number.", number)]
+        return partners.browse(), [_(
+            "Customer number %(number)s: several contacts have it (%(names)s); keep it on one.",
+            number=number, names=", ".join(partners.mapped("display_name")))]
+
+    @api.model
+    def _apicbase_products(self, company, order):
+        """({article number: product}, problems): explicit Apicbase number first, then internal reference."""
+        found_by_number = self.env["product.product"]._apicbase_find(order.article_numbers, company)
+        names = {line.article_number: line.stock_item_name for line in order.lines}
+        products, problems = {}, []
+        for number, found in found_by_number.items():
+            label = f"{number} ({names[number]})" if names.get(number) else number
+            if not found:
+                problems.append(_("Article %s: no product has this Apicbase article number or "
+                                  "internal reference.", label))
+            elif len(found) > 1:
+                problems.append(_("Article %(label)s: several products match (%(names)s).",
+                                  label=label, names=", ".join(found.mapped("display_name"))))
+            elif not found.sale_ok:
+                problems.append(_("Article %(label)s: product %(name)s cannot be sold.",
+                                  label=label, name=found.display_name))
+            else:
+                products[number] = found
+        return products, problems
+
+    @api.model
+    def _apicbase_values(self, inbox, order, partner, products):
+        company = inbox.company_id
+        salesperson = partner.user_id or partner.commercial_partner_id.user_id or company._apicbase_responsible_user()
+        tz = company._apicbase_tz()
+        return {
+            "partner_id": partner.id,
+            "company_id": company.id,
+            "user_id": salesperson.id,
+            "client_order_ref": order.order_number,
+            "origin": _("Apicbase %s", order.order_number),
+            "date_order": naive_utc(order.ordered_on, tz),
+            "commitment_date": naive_utc(order.expected_delivery_date, tz),
+            "apicbase_order_id": inbox.id,
+            "apicbase_remarks": order.remarks or False,
+            "apicbase_owner": order.owner or False,
+            "order_line": [
+                fields.Command.create({
+                    "product_id": products[line.article_number].id,
+                    "product_uom_qty": line.quantity,
+                    "sequence": index,
+                    "apicbase_article_number": line.article_number,
+                })
+                for index, line in enumerate(order.lines, start=1)
+            ],
+        }
+
+    def _apicbase_log_origin(self, inbox, order):
+        details = [Markup(_("Created from Apicbase purchase order %(link)s (Apicbase id %(id)s).")) % {
+            "link": inbox._get_html_link(), "id": inbox.apicbase_id}]
+        if order.owner:
+            details.append(Markup(_("Ordered by %s.")) % order.owner)
+        if order.remarks:
+            details.append(Markup(_("Remarks: %s")) % order.remarks)
+        # A log note: nobody is notified of it, so the notification machinery is skipped.
+        self._message_log(body=Markup("<br/>").join(details))
 
     def _apicbase_apply_prices(self, po):
         """Puts the configured price on each line and flags lines whose prices disagree, or whose

@@ -1,9 +1,6 @@
 from odoo import fields, models
 from odoo.tools import float_compare
-
-# Apicbase sends prices with up to three decimals (0.125 a piece); the install raises Odoo's
-# "Product Price" precision to this (see post_init_hook).
-APICBASE_PRICE_DIGITS = 3
+from ..const import PRICE_DIGITS
 
 
 class SaleOrderLine(models.Model):
@@ -12,7 +9,7 @@ class SaleOrderLine(models.Model):
     apicbase_article_number = fields.Char(string="Apicbase Article", readonly=True, copy=False)
     apicbase_price = fields.Float(
         # Apicbase's own figure, even when the line price was rounded to a lower precision.
-        string="Apicbase Price", digits=(16, APICBASE_PRICE_DIGITS), readonly=True, copy=False,
+        string="Apicbase Price", digits=(16, PRICE_DIGITS), readonly=True, copy=False,
         help="Theoretical price per package sent by Apicbase.")
     apicbase_pricelist_price = fields.Float(
         string="Pricelist Price", digits="Product Price", readonly=True, copy=False,
@@ -41,11 +38,11 @@ class SaleOrderLine(models.Model):
         vals["apicbase_price"] = apicbase_price
         # At Apicbase's precision: half a cent of slack would hide 0.125 against 0.13 (4 %).
         vals["apicbase_price_mismatch"] = float_compare(
-            abs(apicbase_price - pricelist_price), allowed, precision_digits=APICBASE_PRICE_DIGITS) > 0
+            abs(apicbase_price - pricelist_price), allowed, precision_digits=PRICE_DIGITS) > 0
         return vals
 
     def _apicbase_price_rounded(self, apicbase_price):
         """Whether the unit price stored on the line lost decimals of Apicbase's exact ``Decimal`` price."""
         self.ensure_one()
-        digits = max(APICBASE_PRICE_DIGITS, -apicbase_price.as_tuple().exponent)
+        digits = max(PRICE_DIGITS, -apicbase_price.as_tuple().exponent)
         return float_compare(self.price_unit, float(apicbase_price), precision_digits=digits) != 0

@@ -262,7 +262,7 @@ class TestOrderIntake(ApicbaseCase):
         self.assertTrue(sale.message_ids.filtered(lambda m: "Created from Apicbase purchase order" in (m.body or "")))
 
     def test_a_new_company_starts_with_the_documented_defaults(self):
-        from odoo.addons.apicbase_connector.models.res_company import DEFAULT_API_URL, DEFAULT_TOKEN_URL
+        from odoo.addons.apicbase_connector.const import DEFAULT_API_URL, DEFAULT_TOKEN_URL
 
         company = self.env["res.company"].create({"name": "Fresh supplier"})
         self.assertEqual(

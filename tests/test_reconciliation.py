@@ -6,6 +6,8 @@ from odoo.tests import tagged
 
 from .common import ApicbaseCase, SimulatorMixin
 
+FOLLOW_UP_LOGGER = "odoo.addons.apicbase_connector.models.apicbase_order_follow_up"
+
 
 @tagged("post_install", "-at_install")
 class TestReconciliation(SimulatorMixin, ApicbaseCase):
@@ -159,7 +161,7 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
         other.sudo().write({"apicbase_api_url": self.sim.api_url, "apicbase_token_url": self.sim.token_url,
                             "apicbase_client_id": self.sim.client_id, "apicbase_client_secret": self.sim.client_secret})
         broken.sudo().apicbase_client_secret = "revoked"
-        with self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_order", "WARNING") as logs:
+        with self.assertLogs(FOLLOW_UP_LOGGER, "WARNING") as logs:
             self.env["apicbase.order"]._cron_reconcile()
         self.assertIn(f"reconciliation failed for company {broken.id}", "\n".join(logs.output))
         recovered = self.env["apicbase.order"].search([("apicbase_id", "in", ["po-2001", "po-2002"])])
@@ -169,7 +171,7 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
     def test_unreadable_list_items_are_counted_and_logged_not_stored(self):
         broken = dict(copy.deepcopy(self.lost), id="po-broken", invoice_status="seven", delivery_closed="maybe")
         self.sim.add_purchase_order(broken)
-        with self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_order", "WARNING") as logs:
+        with self.assertLogs(FOLLOW_UP_LOGGER, "WARNING") as logs:
             result = self.env["apicbase.order"]._reconcile(self.company)
         self.assertEqual(result["unreadable"], 1)
         self.assertEqual(result["recovered"], 2)
@@ -219,7 +221,7 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
 
     def test_a_refused_patch_undoes_nothing_and_is_asked_again(self):
         self.sim.fail_next(1, status=400, body='{"detail": "unknown body"}', method="PATCH")
-        with self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_order", "WARNING") as logs:
+        with self.assertLogs(FOLLOW_UP_LOGGER, "WARNING") as logs:
             result = self.env["apicbase.order"]._reconcile(self.company)
         self.assertIn("refused to mark", logs.output[0])
         self.assertEqual((result["recovered"], result["marked"]), (2, 0))  # both orders were lost
@@ -270,7 +272,7 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
         self.company.sudo().apicbase_client_secret = "wrong"
         with self.assertRaisesRegex(UserError, "Reading purchase orders from Apicbase failed"):
             self.env["apicbase.order"].action_reconcile()
-        with self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_order", "WARNING") as logs:
+        with self.assertLogs(FOLLOW_UP_LOGGER, "WARNING") as logs:
             self.env["apicbase.order"]._cron_reconcile()
         self.assertIn("reconciliation failed", logs.output[0])
         self.assertNotIn(self.sim.client_secret, "\n".join(logs.output))

@@ -1,0 +1,201 @@
+"""The follow-up of Apicbase purchase orders (reconciliation): what Apicbase says of the orders
+since, and the orders whose webhook never arrived."""
+import datetime as dt
+import json
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from ..apicbase import payload as apicbase_payload
+from ..apicbase.errors import ApicbaseError, PayloadError
+from ..apicbase.payload import naive_utc
+from ..const import FOLLOW_UP_MAX_DAYS, RECOVERY_GRACE
+from .actions import notification
+from .system import as_system
+
+_logger = logging.getLogger(__name__)
+
+
+class ApicbaseOrder(models.Model):
+    _inherit = "apicbase.order"
+
+
+    @api.model
+    def _reconcile(self, company):
+        """Brings the Apicbase state of recent orders up to date and recovers lost ones.
+
+        Reads the purchase orders of the follow-up window through the API (paginated, oldest
+        first), updates the status, delivery and invoice state of the orders we hold, stores and
+        processes the ORDERED ones whose webhook never arrived (through the same path as the
+        webhook, never refusing), then tells Apicbase which orders we fetched (and, if set,
+        acknowledged). Returns counts: updated, recovered, marked, unreadable.
+        """
+        client = company._apicbase_client()
+        since = self._follow_up_start(company)
+        items = list(client.iter_purchase_orders(
+            ordered_after=since.replace(tzinfo=dt.timezone.utc), status__in="ORDERED,DELIVERED",
+            ordering="ordered_on"))
+        statuses, unreadable = self._read_statuses(items)
+        inbox_sudo = as_system(self)
+        known = {record.apicbase_id: record for record in inbox_sudo.search(
+            [("company_id", "=", company.id), ("apicbase_id", "in", list(statuses))])}
+        updated = sum(known[order_id]._apply_status(status) for order_id, status in statuses.items()
+                      if order_id in known)
+        recovered = self._recover(company, items, set(known))
+        marked = self._mark_in_apicbase(company, client)
+        return {"updated": updated, "recovered": len(recovered), "marked": marked, "unreadable": unreadable}
+
+    @api.model
+    def _follow_up_start(self, company):
+        """The window starts at the oldest order still open here (not closed or not paid), at most
+        FOLLOW_UP_MAX_DAYS back, and at least the configured number of days back."""
+        now = fields.Datetime.now()
+        start = now - dt.timedelta(days=max(1, company.apicbase_reconcile_days or 30))
+        oldest_open = as_system(self).search(
+            [("company_id", "=", company.id), ("state", "=", "done"), ("ordered_on", "!=", False),
+             ("ordered_on", ">=", now - dt.timedelta(days=FOLLOW_UP_MAX_DAYS)),
+             "|", ("delivery_closed", "=", False), ("invoice_status", "!=", "3")],
+            order="ordered_on", limit=1).ordered_on
+        return min(start, oldest_open - dt.timedelta(seconds=1)) if oldest_open else start
+
+    @api.model
+    def _read_statuses(self, items):
+        statuses, unreadable = {}, 0
+        for item in items:
+            try:
+                status = apicbase_payload.parse_order_status(item)
+            except PayloadError as exc:
+                unreadable += 1
+                _logger.warning("Apicbase purchase order skipped by reconciliation: %s", exc)
+                continue
+            statuses[status.id] = status
+        return statuses, unreadable
+
+    def _apply_status(self, status):
+        """Writes what changed; returns 1 when the order's state did change (for the count), else 0.
+
+        Apicbase's fetched/viewed stamps are irreversible: one is copied when present, a local one
+        is never cleared (the list may simply not carry them).
+        """
+        self.ensure_one()
+        values = {
+            "apicbase_status": status.status,
+            "delivery_closed": bool(status.delivery_closed),
+            "invoice_status": str(status.invoice_status) if status.invoice_status is not None else False,
+        }
+        for name in ("viewed_by_supplier_at", "fetched_by_supplier_at"):
+            if getattr(status, name):
+                values[name] = naive_utc(getattr(status, name))  # Apicbase's own clock: UTC
+        changes = {name: value for name, value in values.items() if self[name] != value}
+        if not changes:
+            return 0
+        described = self._describe_changes(changes)
+        self.write({**changes, "reconciled_at": fields.Datetime.now()})
+        if not described:
+            return 0  # stamps only: kept, but no news
+        if self.sale_order_id:
+            self.sale_order_id.message_post(body=_("Apicbase: %s", described), subtype_xmlid="mail.mt_note")
+        return 1
+
+    def _describe_changes(self, changes):
+        parts = []
+        if "apicbase_status" in changes:
+            parts.append(_("status %(old)s → %(new)s", old=self.apicbase_status or "-", new=changes["apicbase_status"]))
+        if changes.get("delivery_closed"):
+            parts.append(_("delivery closed by the restaurant"))
+        if changes.get("invoice_status") not in (None, False, "0"):  # "not received yet" is no news
+            labels = dict(self._fields["invoice_status"]._description_selection(self.env))
+            parts.append(_("invoice %s", labels[changes["invoice_status"]].lower()))
+        return ", ".join(parts)
+
+    @api.model
+    def _recover(self, company, items, known_ids):
+        """Stores and processes ORDERED orders we never received; one failure skips one order."""
+        # Any company holding the order has it: the same credentials may serve two companies.
+        held = set(as_system(self).search(
+            [("apicbase_id", "in", [str(item.get("id")) for item in items if isinstance(item, dict)])]
+        ).mapped("apicbase_id")) | known_ids
+        # A webhook may be on its way for an order placed moments ago: let it arrive first.
+        settled = fields.Datetime.now() - RECOVERY_GRACE
+        tz = company._apicbase_tz()
+        recovered = self.browse()
+        for item in items:
+            if not isinstance(item, dict) or item.get("status") != "ORDERED" or str(item.get("id")) in held:
+                continue
+            try:
+                order = apicbase_payload.parse_order(item, statuses=apicbase_payload.ORDER_STATUSES)
+            except PayloadError as exc:
+                _logger.warning("Apicbase order %s not recovered: %s", item.get("id"), exc)
+                continue
+            if naive_utc(order.ordered_on, tz) > settled:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    outcome, record = self._receive(company, json.dumps(item, default=str), order,
+                                                    source="recovery", refuse_unmapped=False)
+                    if outcome != "duplicate":
+                        record._apply_status(apicbase_payload.parse_order_status(item))
+                        recovered |= record
+            except Exception as exc:  # noqa: BLE001 - e.g. the webhook arriving right now: next run
+                _logger.warning("Apicbase order %s not recovered this time: %s", item.get("id"), exc)
+        return recovered
+
+    @api.model
+    def _mark_in_apicbase(self, company, client):
+        """PATCHes fetched (every order we hold) and viewed (confirmed, still expected, if set).
+
+        A refused PATCH is logged and the local stamps stay empty, so the next run asks again;
+        it never undoes what the run recovered or updated.
+        """
+        base = [("company_id", "=", company.id), ("state", "!=", "refused"),
+                ("received_at", ">=", fields.Datetime.now() - dt.timedelta(days=FOLLOW_UP_MAX_DAYS))]
+        inbox_sudo = as_system(self)
+        to_fetch = inbox_sudo.search(base + [("fetched_by_supplier_at", "=", False)])
+        to_view = inbox_sudo.search(base + [("viewed_by_supplier_at", "=", False), ("apicbase_status", "=", "ORDERED"),
+                                            ("delivery_closed", "=", False), ("sale_order_id.state", "=", "sale")]) \
+            if company.apicbase_acknowledge else inbox_sudo.browse()
+        marked = 0
+        for records, flag, stamp in ((to_fetch, "fetched", "fetched_by_supplier_at"),
+                                     (to_view, "viewed", "viewed_by_supplier_at")):
+            if not records:
+                continue
+            try:
+                client.mark_purchase_orders(records.mapped("apicbase_id"), **{flag: True})
+            except ApicbaseError as exc:
+                _logger.warning("Apicbase refused to mark %s order(s) as %s: %s", len(records), flag, exc)
+                continue
+            records.write({stamp: fields.Datetime.now()})
+            marked += len(records)
+            if flag == "viewed":
+                for record in records:
+                    record.sale_order_id.message_post(
+                        body=_("Acknowledged in Apicbase: the restaurant sees the order as viewed by the supplier."),
+                        subtype_xmlid="mail.mt_note")
+        return marked
+
+    @api.model
+    def _cron_reconcile(self):
+        for company in self.env["res.company"]._apicbase_connected_companies():
+            try:
+                with self.env.cr.savepoint():
+                    self._reconcile(company)
+            except Exception as exc:  # noqa: BLE001 - one company's trouble must not stop the others
+                _logger.warning("Apicbase reconciliation failed for company %s: %s", company.id, exc,
+                                exc_info=not isinstance(exc, (ApicbaseError, UserError)))
+
+    def action_reconcile(self):
+        if not self.env.user.has_group("sales_team.group_sale_manager"):
+            raise AccessError(_("Only sales managers can check Apicbase on demand; it runs every hour anyway."))
+        companies = self.company_id or self.env.company
+        totals = {"updated": 0, "recovered": 0, "marked": 0, "unreadable": 0}
+        for company in companies:
+            try:
+                result = self._reconcile(company)
+            except ApicbaseError as exc:
+                raise UserError(_("Reading purchase orders from Apicbase failed: %s", exc)) from None
+            for key in totals:
+                totals[key] += result[key]
+        return notification(_("Apicbase checked: %(updated)s order(s) updated, %(recovered)s recovered, "
+                              "%(marked)s marked in Apicbase, %(unreadable)s unreadable (see the server log).",
+                              **totals))
