@@ -166,10 +166,15 @@ class ApicbaseOrder(models.Model):
         An order another transaction holds or changed since this run began is left untouched for
         the next run: waiting for it, or writing to it, would fail the whole run and undo the
         orders already processed.
+
+        One call is one batch: it reports its progress, and Odoo's scheduler commits it and calls
+        again while orders remain, so a backlog drains in one run and a killed worker loses at most
+        one batch.
         """
         due = [("state", "=", "received"),
                "|", ("next_attempt_at", "=", False), ("next_attempt_at", "<=", fields.Datetime.now())]
-        for record in self.search(due, limit=limit, order="attempt_count, received_at, id"):
+        batch = self.search(due, limit=limit, order="attempt_count, received_at, id")
+        for record in batch:
             try:
                 with self.env.cr.savepoint():
                     record._lock(nowait=True)
@@ -186,6 +191,9 @@ class ApicbaseOrder(models.Model):
                 except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                     _logger.info("Apicbase order %s (id %s) failed (%s) and is now busy in another "
                                  "transaction; left for the next run", record.name, record.apicbase_id, exc)
+        # What this batch left (busy elsewhere) waits for the next run, not for the next call.
+        remaining = self.search_count(due + [("id", "not in", batch.ids)])
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
 
     def _insert_once(self, company, raw, order, source):
         """Inserts the inbox row unless this company already has the order.

@@ -228,6 +228,23 @@ class TestOrderIntake(ApicbaseCase):
         record.action_retry()
         self.assertEqual(record.state, "done")
 
+    def test_the_scheduled_action_works_in_batches_and_reports_its_progress(self):
+        """Odoo's scheduler calls again while orders remain, committing each batch."""
+        from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
+        records = self.env["apicbase.order"]
+        for index in range(5):
+            raw = self.encode(order_payload(id=f"apic-po-batch-{index}"))
+            records |= self.env["apicbase.order"]._insert_once(self.company, raw, parse_order_json(raw), "recovery")
+        cron = self.env.ref("apicbase_connector.ir_cron_apicbase_process_received")
+        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id})
+        scheduled = self.env["apicbase.order"].with_context(ir_cron_progress_id=progress.id)
+        calls = []
+        while not calls or progress.remaining:
+            scheduled._cron_process_received(limit=2)
+            calls.append((progress.done, progress.remaining))
+        self.assertEqual(calls, [(2, 3), (2, 1), (1, 0)])
+        self.assertEqual(set(records.mapped("state")), {"done"})
+
     def test_the_scheduled_action_never_refuses(self):
         self.company.apicbase_unmapped_policy = "refuse"
         from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
