@@ -14,68 +14,34 @@ Two traps shape this module (see the shared API notes, "Assortment files"):
 * the innermost quantity we send must be an integer, so 1.5 l goes out as
   1500 ``cubic_centimeter``.
 
-Quantities are ``Decimal`` throughout and conversions are exact (checked with
-``Fraction``): a content is never silently rounded. Every defect is reported at
-once in one :class:`~.errors.ContentError`, with paths in the vocabulary of
-``package_description`` (``package_description.package.quantity``).
+Units, exact numbers and conversions live in :mod:`.units` (re-exported here).
+Every defect is reported at once in one :class:`~.errors.ContentError`, with
+paths in the vocabulary of ``package_description``
+(``package_description.package.quantity``).
 """
 import re
 from dataclasses import dataclass
-from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation, localcontext
+from decimal import Decimal
 from fractions import Fraction
 
 from .errors import ContentError
-
-# unit -> (dimension, factor to the dimension's base unit). Factors are exact
-# legal definitions (international pound and gallon), not rounded values.
-UNITS = {
-    "mg": ("mass", Decimal("0.001")),
-    "g": ("mass", Decimal("1")),
-    "kg": ("mass", Decimal("1000")),
-    "tonne": ("mass", Decimal("1000000")),
-    "oz": ("mass", Decimal("28.349523125")),
-    "lb": ("mass", Decimal("453.59237")),
-    "ml": ("volume", Decimal("1")),
-    "cl": ("volume", Decimal("10")),
-    "dl": ("volume", Decimal("100")),
-    "l": ("volume", Decimal("1000")),
-    "cubic_centimeter": ("volume", Decimal("1")),
-    "cubic_decimeter": ("volume", Decimal("1000")),
-    "fl oz": ("volume", Decimal("29.5735295625")),
-    "gal": ("volume", Decimal("3785.411784")),
-    "piece": ("piece", Decimal("1")),
-}
-
-BASE_UNITS = {"mass": "g", "volume": "ml", "piece": "piece"}
-
-# Units of the captured list Apicbase documents for unit_name in assortment files.
-APICBASE_UNITS = frozenset({
-    "mg", "g", "kg", "tonne", "oz", "lb",
-    "l", "cubic_centimeter", "cubic_decimeter", "fl oz", "gal",
-    "piece",
-})
-
-# unit Apicbase may refuse -> (unit sent instead, multiplier applied to the quantity).
-DEFAULT_UNIT_MAP = {
-    "ml": ("cubic_centimeter", Decimal("1")),
-    "cl": ("cubic_centimeter", Decimal("10")),
-    "dl": ("cubic_centimeter", Decimal("100")),
-}
-
-# Imperial units are tried after metric ones when a quantity must become whole:
-# 0.25 kg should become 250 g, not a coincidental number of ounces.
-_IMPERIAL = frozenset({"oz", "lb", "fl oz", "gal"})
+from .units import (  # noqa: F401 - the public unit names are re-exported: callers import them from here
+    _IMPERIAL, APICBASE_UNITS, BASE_UNITS, DEFAULT_UNIT_MAP, GTIN_LENGTHS, UNITS, _canonical_unit,
+    _decimals, _exact_product, _gtin_problem, _map_entry_problem, _ratio, _strip, _to_decimal, _unit_info,
+    _unknown_unit, convert, format_quantity, gtin_is_valid, unit_map_from_text, validate_unit_map,
+)
 
 # What people write in labels for a piece; everything else must be a unit name.
 _LABEL_ALIASES = {"pieces": "piece", "pc": "piece", "pcs": "piece", "st": "piece", "stuks": "piece"}
 
-MAX_DEPTH = 5
-MAX_OUTER_DECIMALS = 6
-GTIN_LENGTHS = (8, 12, 13, 14)
-DEFAULT_PATH = "package_description"
 
-# Products of finite decimals are finite decimals: with this context they are exact.
-_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+MAX_DEPTH = 5
+
+
+MAX_OUTER_DECIMALS = 6
+
+
+DEFAULT_PATH = "package_description"
 
 
 @dataclass(frozen=True)
@@ -120,65 +86,6 @@ class Content:
         return " × ".join(parts)
 
 
-# --- numbers ----------------------------------------------------------------
-
-def _exact_product(*values):
-    with localcontext(_EXACT):
-        result = Decimal(1)
-        for value in values:
-            result *= value
-        return result
-
-
-def _strip(number):
-    """Removes trailing zeros without rounding or switching to exponent notation."""
-    if not number.is_finite():
-        return number
-    sign, digits, exponent = number.as_tuple()
-    if not any(digits):
-        return Decimal(0)
-    digits = list(digits)
-    while exponent < 0 and digits[-1] == 0:
-        digits.pop()
-        exponent += 1
-    if exponent > 0:
-        digits.extend([0] * exponent)
-        exponent = 0
-    return Decimal((sign, tuple(digits), exponent))
-
-
-def format_quantity(number):
-    """``Decimal("1.50")`` -> ``"1.5"``, ``Decimal("33.0")`` -> ``"33"``; never ``1E+2``."""
-    if isinstance(number, Decimal) and number.is_finite():
-        return format(_strip(number), "f")
-    return str(number)
-
-
-def _decimals(number):
-    return max(0, -_strip(number).as_tuple().exponent)
-
-
-def _to_decimal(value):
-    """Reads a number the way JSON or a caller may give it: ``(Decimal, None)`` or ``(None, message)``."""
-    if isinstance(value, bool):
-        return None, "must be a number, got bool"
-    if isinstance(value, float):
-        # str() gives the shortest repr (1.5, 0.1), not the binary expansion.
-        value = str(value)
-    if isinstance(value, int):
-        return Decimal(value), None
-    if isinstance(value, Decimal):
-        return value, None
-    if isinstance(value, str):
-        if not value.strip():
-            return None, "is required"
-        try:
-            return Decimal(value.strip()), None
-        except InvalidOperation:
-            return None, f"{value!r} is not a number"
-    return None, f"must be a number, got {type(value).__name__}"
-
-
 def _quantity_problem(number, outer):
     if not number.is_finite():
         return f"{number} is not a finite number"
@@ -198,89 +105,6 @@ def _read_quantity(value, outer):
         message = _quantity_problem(number, outer)
     return (None, message) if message else (_strip(number), None)
 
-
-# --- units and GTINs --------------------------------------------------------
-
-def _unknown_unit(name):
-    return f"unknown unit {name!r}, expected one of: {', '.join(UNITS)}"
-
-
-def _unit_info(unit):
-    try:
-        return UNITS[unit]
-    except (KeyError, TypeError):
-        raise ContentError([("unit", _unknown_unit(unit))]) from None
-
-
-def _canonical_unit(name):
-    """``" KG "`` -> ``"kg"``; None when the name is not a unit we know."""
-    if not isinstance(name, str):
-        return None
-    key = " ".join(name.split()).lower()
-    return key if key in UNITS else None
-
-
-def _gtin_problem(code):
-    if not isinstance(code, str):
-        return f"must be a string of digits, got {type(code).__name__}"
-    if not code.isascii() or not code.isdigit():
-        return f"{code!r} must contain digits only"
-    if len(code) not in GTIN_LENGTHS:
-        return f"{code!r} has {len(code)} digits, a GTIN has 8, 12, 13 or 14"
-    expected = _check_digit(code[:-1])
-    if int(code[-1]) != expected:
-        return f"{code!r} has check digit {code[-1]}, expected {expected}"
-    return None
-
-
-def _check_digit(body):
-    # GS1 mod 10: weights 3, 1, 3, ... from the digit next to the check digit.
-    total = sum(int(digit) * (3 if index % 2 == 0 else 1) for index, digit in enumerate(reversed(body)))
-    return (10 - total % 10) % 10
-
-
-def gtin_is_valid(code):
-    """True for a GTIN-8, UPC-12 (GTIN-12), EAN-13 (GTIN-13) or GTIN-14 with a correct check digit."""
-    return _gtin_problem(code) is None
-
-
-def convert(quantity, from_unit, to_unit):
-    """Converts a quantity between two units of the same dimension (33 cl -> 0.33 l)."""
-    problems = []
-    number, message = _to_decimal(quantity)
-    if message is None and not number.is_finite():
-        message = f"{number} is not a finite number"
-    if message:
-        problems.append(("quantity", message))
-    for path, unit in (("from_unit", from_unit), ("to_unit", to_unit)):
-        if not isinstance(unit, str) or unit not in UNITS:
-            problems.append((path, _unknown_unit(unit)))
-    if not problems and UNITS[from_unit][0] != UNITS[to_unit][0]:
-        problems.append(("to_unit", f"cannot convert {from_unit} ({UNITS[from_unit][0]}) "
-                                    f"to {to_unit} ({UNITS[to_unit][0]})"))
-    if problems:
-        raise ContentError(problems)
-    return _strip(_fraction_to_decimal(Fraction(number) * _ratio(from_unit, to_unit)))
-
-
-def _ratio(from_unit, to_unit):
-    """How many ``to_unit`` make one ``from_unit``, exactly."""
-    return Fraction(UNITS[from_unit][1]) / Fraction(UNITS[to_unit][1])
-
-
-def _fraction_to_decimal(value):
-    # Exact when the fraction has a finite decimal expansion (its denominator has
-    # no prime factor but 2 and 5); otherwise rounded to 28 significant digits,
-    # which only a metric <-> imperial conversion needs.
-    rest = value.denominator
-    for prime in (2, 5):
-        while rest % prime == 0:
-            rest //= prime
-    with localcontext(_EXACT if rest == 1 else Context(prec=28)):
-        return Decimal(value.numerator) / Decimal(value.denominator)
-
-
-# --- validation ---------------------------------------------------------------
 
 def _level_path(path, index):
     return path + ".package" * index
@@ -335,8 +159,6 @@ def _check_gtin(problems, gtin, path):
         if message:
             problems.append((path, message))
 
-
-# --- reading Apicbase's package_description -----------------------------------
 
 def parse_description(description, path=DEFAULT_PATH):
     """Reads Apicbase's nested ``package_description`` into a :class:`Content`.
@@ -402,42 +224,6 @@ def _read_unit(problems, value, path):
     if unit is None:
         problems.append((path, _unknown_unit(value)))
     return unit
-
-
-# --- building what we send ------------------------------------------------------
-
-def validate_unit_map(unit_map):
-    """Problems of a unit map (for the settings form): every entry must keep the total exact."""
-    problems = []
-    if not isinstance(unit_map, dict):
-        return [("unit_map", "must be a mapping of unit -> (unit, factor)")]
-    for unit, entry in unit_map.items():
-        message = _map_entry_problem(unit, entry)
-        if message:
-            problems.append((f"unit_map.{unit}", message))
-    return problems
-
-
-def _map_entry_problem(unit, entry):
-    if unit not in UNITS:
-        return _unknown_unit(unit)
-    if not isinstance(entry, (tuple, list)) or len(entry) != 2:
-        return "must be a pair (unit, factor)"
-    target, factor = entry
-    if not isinstance(target, str) or target not in UNITS:
-        return _unknown_unit(target)
-    if UNITS[target][0] != UNITS[unit][0]:
-        return f"cannot send {unit} ({UNITS[unit][0]}) as {target} ({UNITS[target][0]})"
-    number, message = _to_decimal(factor)
-    if message or not number.is_finite():
-        return f"factor {message or number}"
-    # The factor is redundant with UNITS on purpose: a typo in an admin's map
-    # would otherwise change every total it touches without anybody noticing.
-    expected = _ratio(unit, target)
-    if Fraction(number) != expected:
-        return (f"factor {format_quantity(number)} is wrong: 1 {unit} is "
-                f"{format_quantity(_fraction_to_decimal(expected))} {target}")
-    return None
 
 
 def _accepted_units(unit_map):
@@ -517,8 +303,6 @@ def to_description(content, unit_map=None):
     return description
 
 
-# --- convenience constructors -----------------------------------------------------
-
 def content(levels, quantity, unit, gtins=None):
     """Builds and validates a :class:`Content` from plain numbers.
 
@@ -569,9 +353,15 @@ def _number_or_problem(problems, value, path):
 
 
 _NUMBER = r"\d+(?:[.,]\d+)?"
+
+
 _SEPARATOR = r"\s*[x×X*]\s*"
+
+
 # A unit is words of letters; no unit starts with "x", so "4 x" is not "4 of unit x".
 _UNIT = r"[a-wyzA-WYZ_][a-zA-Z_]*(?:\s+[a-zA-Z_]+)*"
+
+
 _LABEL = re.compile(rf"\s*((?:{_NUMBER}{_SEPARATOR})*)({_NUMBER})\s*({_UNIT})\s*")
 
 
@@ -594,31 +384,3 @@ def parse_label(text):
 def _label_number(text):
     # A comma is a decimal comma here ("1,5 l"); labels carry no thousands separators.
     return Decimal(text.replace(",", "."))
-
-
-def unit_map_from_text(text):
-    """Reads an admin's unit map written as ``cl=cubic_centimeter, ml=cubic_centimeter``.
-
-    Each entry names a unit and the unit Apicbase is sent instead; the factor follows from the
-    unit table, so totals stay exact. An empty text means the defaults. Raises ContentError.
-    """
-    if not (text or "").strip():
-        return dict(DEFAULT_UNIT_MAP)
-    unit_map, problems = {}, []
-    for position, entry in enumerate(part.strip() for part in text.replace(";", ",").split(",")):
-        if not entry:
-            continue
-        unit, sep, target = (piece.strip().lower() for piece in entry.partition("="))
-        if not sep or not unit or not target:
-            problems.append((f"unit_map[{position}]", f"{entry!r} is not written as unit=apicbase_unit"))
-        elif unit not in UNITS or target not in UNITS:
-            problems.append((f"unit_map.{unit}", _unknown_unit(unit if unit not in UNITS else target)))
-        elif UNITS[unit][0] != UNITS[target][0]:
-            problems.append((f"unit_map.{unit}", f"{unit} ({UNITS[unit][0]}) cannot be sent as "
-                                                 f"{target} ({UNITS[target][0]})"))
-        else:
-            unit_map[unit] = (target, UNITS[unit][1] / UNITS[target][1])
-    problems += validate_unit_map(unit_map) if not problems else []
-    if problems:
-        raise ContentError(problems)
-    return unit_map
