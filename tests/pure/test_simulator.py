@@ -661,7 +661,7 @@ def test_webhook_python_signature(sim, receiver):
 
 def test_cli_serves_and_sends_orders(receiver):
     url, received = receiver
-    script = os.path.join(os.path.dirname(simulator_module.__file__), "apicbase_simulator.py")
+    script = os.path.dirname(simulator_module.__file__)  # the package directory runs as a script
     process = subprocess.Popen([sys.executable, script, "--port", "0", "--webhook-url", url,
                                 "--send-orders"], stdout=subprocess.PIPE, text=True)
     try:

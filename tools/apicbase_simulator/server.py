@@ -1,0 +1,318 @@
+"""The HTTP server and request handling: the :class:`Simulator` served by werkzeug, its routes,
+OAuth2 token endpoint and bearer tokens, rate limit and request log."""
+import base64
+import binascii
+import collections
+import hmac
+import math
+import secrets
+import socket
+import threading
+import time
+import traceback
+import urllib.parse
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.utils import cached_property
+from werkzeug.wrappers import Request
+
+from .assortment import AssortmentFiles
+from .common import (API_PREFIX, MAX_BODY_BYTES, NOT_AUTHENTICATED, TOKEN_PATH, Dropped,
+                     form_fields, json_body, json_response, media_type, method_not_allowed,
+                     not_found, text_response, throttled)
+from .endpoints import Endpoints
+from .faults import Faults
+from .queries import BadRequest
+from .state import DataSet
+from .webhook import send_order_webhook
+
+METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")  # others: 501, as http.server answers
+# Below API_PREFIX, exactly as documented: every path ends with a slash but the package list.
+# An endpoint is its (method, handler name) pairs. An empty customer number is an unknown one.
+CUSTOMER = "/customers/<string(minlength=0):customer_number>"
+ROUTES = Map([
+    Rule("/files/", endpoint=(("GET", "_list_files"), ("POST", "_upload_file"))),
+    Rule("/events/", endpoint=(("GET", "_list_events"),)),
+    Rule("/customers/", endpoint=(("GET", "_list_customers"),)),
+    Rule(f"{CUSTOMER}/packages", endpoint=(("GET", "_list_packages"),)),
+    Rule(f"{CUSTOMER}/packages/<third_party_id>/", endpoint=(("GET", "_get_package"),)),
+    Rule("/purchase_orders/", endpoint=(("GET", "_list_orders"), ("PATCH", "_patch_orders"))),
+], strict_slashes=True, merge_slashes=False).bind("simulator")
+
+
+class SimRequest(Request):
+    """A werkzeug request that also reads the target as received (werkzeug decodes the path):
+    ``raw_path`` is still percent-encoded, ``query`` maps a parameter to its values (blank ones
+    kept) and ``origin`` is ``http://host:port`` from the Host header."""
+
+    @cached_property
+    def _target(self):
+        uri = self.environ.get("RAW_URI")  # werkzeug's server passes it on as UTF-8 read as Latin-1
+        return urllib.parse.urlsplit(uri.encode("latin-1").decode("utf-8", "replace") if uri
+                                     else self.full_path)
+
+    @property
+    def raw_path(self):
+        return self._target.path
+
+    @cached_property
+    def query(self):
+        return urllib.parse.parse_qs(self._target.query, keep_blank_values=True)
+
+    @property
+    def origin(self):
+        host = self.headers.get("Host") or "{SERVER_NAME}:{SERVER_PORT}".format_map(self.environ)
+        return f"http://{host}"
+
+
+class _Handler(WSGIRequestHandler):
+    server_version = "ApicbaseSimulator/1.0"
+    timeout = 30
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stalls
+
+    def log(self, type, message, *args):  # noqa: A002 - werkzeug logs every request: not here
+        pass
+
+
+class Simulator(DataSet, Faults, Endpoints, AssortmentFiles):
+    """Apicbase's supplier API on 127.0.0.1, with inspectable state and fault injection.
+
+    State attributes are plain dicts and lists; read them under ``with sim.lock:``.
+    """
+
+    def __init__(self, client_id="sim-client", client_secret="sim-secret", token_ttl=604800,
+                 next_style="page", rate_limit=100, processing_delay=0.05, seed=True,
+                 rate_window=60.0, host="127.0.0.1", port=0):
+        if next_style not in ("url", "page"):
+            raise ValueError("next_style is 'url' or 'page'")
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.token_ttl = token_ttl
+        self.next_style = next_style
+        self.rate_limit = rate_limit
+        self.rate_window = rate_window
+        self.processing_delay = processing_delay
+        self.host = host
+        self.port = port
+        self.lock = threading.RLock()
+        self._changed = threading.Condition(self.lock)
+        self.customers = []
+        self.packages = {}
+        self.events = []
+        self.files = []
+        self.purchase_orders = []
+        self.requests_log = []             # {"method", "path", "query", "status"} per request
+        self.server_errors = []            # tracebacks of simulator bugs (answered with 500)
+        self._tokens = {}                  # token -> {"client_id", "expires_at"}
+        self._hits = collections.defaultdict(collections.deque)
+        self._faults = collections.deque()
+        self._timers = []
+        self._server = None
+        self._thread = None
+        if seed:
+            self.load_seed()
+
+    def start(self, port=None):
+        if self._server is not None:
+            return self
+        port = self.port if port is None else port
+        try:
+            self._server = make_server(self.host, port, self._wsgi, threaded=True,
+                                       request_handler=_Handler)
+        except SystemExit:  # werkzeug 3 says why on stderr and exits: a library call raises
+            raise OSError(f"cannot listen on {self.host}:{port}") from None
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
+                                        name="apicbase-simulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        with self.lock:
+            timers, self._timers = self._timers, []
+        for timer in timers:
+            timer.cancel()
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    @property
+    def base_url(self):
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def token_url(self):
+        return self.base_url + TOKEN_PATH
+
+    @property
+    def api_url(self):
+        return self.base_url + API_PREFIX + "/"
+
+    def send_order_webhook(self, url, order, secret=None, signature_style="raw", timeout=10):
+        return send_order_webhook(url, order, self.client_secret if secret is None else secret,
+                                  signature_style, timeout)
+
+    def expire_tokens(self):
+        with self.lock:
+            for token in self._tokens.values():
+                token["expires_at"] = float("-inf")
+
+    def _wsgi(self, environ, start_response):
+        request = SimRequest(environ)
+        if request.method not in METHODS:
+            response = text_response(501, f"Unsupported method ({request.method!r})")
+        elif ("chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+              or (request.content_length or 0) > MAX_BODY_BYTES):
+            response = json_response(413, {"detail": "Send a Content-Length body under 50 MB."})
+        else:
+            request.get_data()  # the whole body, read before answering
+            response = self.handle(request)
+            if isinstance(response, Dropped):  # no answer at all: werkzeug's write then fails
+                try:
+                    environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        return response(environ, start_response)
+
+    def handle(self, request):
+        """Answers one :class:`SimRequest` (called by the WSGI application; usable directly in
+        unit tests) and logs it."""
+        try:
+            response = self._answer(request)
+        except Exception:  # a simulator bug must still answer like a server would
+            with self.lock:
+                self.server_errors.append(traceback.format_exc())
+            response = text_response(500, "Internal Server Error")
+        query = {key: values[-1] if len(values) == 1 else list(values)
+                 for key, values in request.query.items()}
+        dropped = isinstance(response, Dropped)
+        with self.lock:
+            self.requests_log.append({"method": request.method, "path": request.raw_path,
+                                      "query": query,
+                                      "status": None if dropped else response.status_code})
+        return response
+
+    def _answer(self, request):
+        path = request.raw_path
+        route = path.rstrip("/") or "/"
+        is_api = route == API_PREFIX or route.startswith(API_PREFIX + "/")
+        if not is_api and path != TOKEN_PATH:
+            return not_found()
+        fault = self._take_fault(request, is_api)
+        if fault is not None:
+            response = self._fault_response(fault)
+            if response is not None:
+                return response
+        if not is_api:
+            return self._token(request)
+        # Django decodes the path before routing: %2F is a slash, another segment.
+        below = urllib.parse.unquote(route[len(API_PREFIX):]).strip("/")
+        return self._api(request, f"/{below}/" if path.endswith("/") else f"/{below}")
+
+    def _api(self, request, path):
+        try:
+            endpoint, args = ROUTES.match(path)
+        except HTTPException:  # not found, or a slash more or less (werkzeug would redirect)
+            return not_found()
+        handlers = dict(endpoint)
+        client_id, refusal = self._authenticate(request)
+        if refusal is None:
+            refusal = self._throttle(client_id)
+        if refusal is not None:
+            return refusal
+        if request.method not in handlers:
+            return method_not_allowed(request.method, list(handlers))
+        try:
+            return getattr(self, handlers[request.method])(request, **args)
+        except BadRequest as exc:
+            return json_response(400, exc.errors)
+
+    def _token(self, request):
+        if request.method != "POST":
+            return method_not_allowed(request.method, ["POST"])
+        try:
+            fields = self._token_fields(request)
+        except ValueError:
+            return json_response(400, {"error": "invalid_request"})
+        if fields.get("grant_type") != "client_credentials":
+            return json_response(400, {"error": "unsupported_grant_type"})
+        client_id = str(fields.get("client_id") or "")
+        secret = str(fields.get("client_secret") or "")
+        if not (hmac.compare_digest(client_id.encode(), self.client_id.encode())
+                and hmac.compare_digest(secret.encode(), self.client_secret.encode())):
+            return json_response(401, {"error": "invalid_client"})
+        scope = str(fields.get("scope") or "")
+        if scope.split() != ["supplier"]:  # the docs send scope=supplier: asked for, not assumed
+            return json_response(400, {"error": "invalid_scope"})
+        return json_response(200, self._issue_token(client_id),
+                             {"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+    @staticmethod
+    def _token_fields(request):
+        if media_type(request) == "application/json":
+            fields = json_body(request)
+            if not isinstance(fields, dict):
+                raise ValueError("not an object")
+        else:
+            fields = form_fields(request)
+        scheme, _, credentials = (request.headers.get("authorization") or "").partition(" ")
+        if scheme.lower() == "basic" and "client_id" not in fields:
+            try:
+                decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                raise ValueError("bad basic credentials") from None
+            client_id, _, secret = decoded.partition(":")
+            fields["client_id"] = urllib.parse.unquote_plus(client_id)
+            fields["client_secret"] = urllib.parse.unquote_plus(secret)
+        return fields
+
+    def _issue_token(self, client_id):
+        token = secrets.token_urlsafe(24)
+        with self.lock:
+            self._tokens[token] = {"client_id": client_id,
+                                   "expires_at": time.monotonic() + self.token_ttl}
+        return {"access_token": token, "expires_in": int(math.ceil(self.token_ttl)),
+                "token_type": "Bearer", "scope": "supplier"}
+
+    def _authenticate(self, request):
+        """``(client id, None)`` for a valid bearer token, else ``(None, the 401 answer)``."""
+        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None, self._unauthorized(NOT_AUTHENTICATED)
+        with self.lock:
+            record = self._tokens.get(token.strip())
+        if record is None:
+            return None, self._unauthorized(NOT_AUTHENTICATED)
+        if time.monotonic() >= record["expires_at"]:
+            return None, self._unauthorized("Token is expired")
+        return record["client_id"], None
+
+    @staticmethod
+    def _unauthorized(detail):
+        return json_response(401, {"detail": detail}, {"WWW-Authenticate": 'Bearer realm="api"'})
+
+    def _throttle(self, client_id):
+        """None when the client may go on, else the 429 answer (refused requests do not count)."""
+        if not self.rate_limit:
+            return None
+        now = time.monotonic()
+        with self.lock:
+            hits = self._hits[client_id]
+            while hits and hits[0] <= now - self.rate_window:
+                hits.popleft()
+            if len(hits) < self.rate_limit:
+                hits.append(now)
+                return None
+            wait = max(1, math.ceil(self.rate_window - (now - hits[0])))
+        return throttled(wait)

@@ -1,0 +1,86 @@
+"""The data set (customers, packages, events, files, purchase orders): a mixin of
+:class:`~apicbase_simulator.server.Simulator`, which creates the attributes."""
+import copy
+
+from .common import isoformat, price_number, utcnow
+from .seed import ORDER_EXTRA_DEFAULTS, seed_orders, seed_packages
+from .validation import stored_package
+
+
+class DataSet:
+    STATE = ("customers", "packages", "events", "files", "purchase_orders")
+
+    def load_seed(self):
+        for customer_number, outlet in (("CUST-1", 1), ("CUST-2", 1), ("CUST-3", None)):
+            self.add_customer(customer_number, outlet)
+        for customer_number, packages in seed_packages().items():
+            with self.lock:
+                self.packages.setdefault(customer_number, {})
+            for package in packages:
+                self.add_package(customer_number, package)
+        for order in seed_orders():
+            self.add_purchase_order(order)
+
+    def add_customer(self, customer_number, supplier_outlet_id=None):
+        with self.lock:
+            for customer in self.customers:
+                if customer["customer_number"] == customer_number:
+                    customer["supplier_outlet_id"] = supplier_outlet_id
+                    return customer
+            customer = {"customer_number": customer_number,
+                        "supplier_outlet_id": supplier_outlet_id}
+            self.customers.append(customer)
+            return customer
+
+    def add_package(self, customer_number, package_dict):
+        """Stores a package as given (no validation). A dict in upload form (no ``article``)
+        is converted to the stored shape; ``price`` becomes a JSON number of at most 3 decimals."""
+        if "article" in package_dict:
+            package = copy.deepcopy(package_dict)
+            package["price"] = price_number(package.get("price"))
+        else:
+            package = stored_package(package_dict)
+        if not package.get("third_party_id"):
+            raise ValueError("a package needs a third_party_id")
+        with self.lock:
+            self.packages.setdefault(customer_number, {})[package["third_party_id"]] = package
+        return package
+
+    def add_purchase_order(self, order_dict):
+        order = copy.deepcopy(order_dict)
+        for key, default in ORDER_EXTRA_DEFAULTS.items():
+            order.setdefault(key, default)
+        with self.lock:
+            self.purchase_orders = [existing for existing in self.purchase_orders
+                                    if existing.get("id") != order.get("id")]
+            self.purchase_orders.append(order)
+        return order
+
+    def add_event(self, event_type, message, customer_number=None, third_party_id=None,
+                  extra_data=None):
+        event = {"message": message, "created_at": isoformat(utcnow()), "event_type": event_type,
+                 "customer_number": customer_number, "third_party_id": third_party_id,
+                 "extra_data": extra_data}
+        with self.lock:
+            self.events.append(event)
+        return event
+
+    def outlet_of(self, customer_number):
+        with self.lock:
+            for customer in self.customers:
+                if customer["customer_number"] == customer_number:
+                    return customer["supplier_outlet_id"]
+        return None
+
+    def snapshot(self):
+        """A copy of the data set (customers, packages, events, files, orders) to restore."""
+        with self.lock:
+            return {name: copy.deepcopy(getattr(self, name)) for name in self.STATE}
+
+    def restore(self, snapshot):
+        """Puts back the data set of a :meth:`snapshot` and forgets queued faults: a test that
+        changed the simulator leaves it as it found it."""
+        with self.lock:
+            for name in self.STATE:
+                setattr(self, name, copy.deepcopy(snapshot[name]))
+            self._faults.clear()
