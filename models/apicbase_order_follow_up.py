@@ -3,11 +3,14 @@ since, and the orders whose webhook never arrived."""
 import datetime as dt
 import json
 import logging
+from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import split_every
 
 from ..apicbase import payload as apicbase_payload
+from ..apicbase.client import PAGE_SIZE
 from ..apicbase.errors import ApicbaseError, PayloadError
 from ..apicbase.payload import naive_utc
 from ..const import FOLLOW_UP_MAX_DAYS, RECOVERY_GRACE
@@ -33,18 +36,26 @@ class ApicbaseOrder(models.Model):
         """
         client = company._apicbase_client()
         since = self._follow_up_start(company)
-        items = list(client.iter_purchase_orders(
+        stream = client.iter_purchase_orders(
             ordered_after=since.replace(tzinfo=dt.timezone.utc), status__in="ORDERED,DELIVERED",
-            ordering="ordered_on"))
-        statuses, unreadable = self._read_statuses(items)
+            ordering="ordered_on")
         inbox_sudo = as_system(self)
-        known = {record.apicbase_id: record for record in inbox_sudo.search(
-            [("company_id", "=", company.id), ("apicbase_id", "in", list(statuses))])}
-        updated = sum(known[order_id]._apply_status(status) for order_id, status in statuses.items()
-                      if order_id in known)
-        recovered = self._recover(company, items, set(known))
-        marked = self._mark_in_apicbase(company, client)
-        return {"updated": updated, "recovered": len(recovered), "marked": marked, "unreadable": unreadable}
+        totals = {"updated": 0, "recovered": 0, "marked": 0, "unreadable": 0}
+        # Page by page: memory stays flat however many orders the window holds, and each page is
+        # read and written in a handful of queries.
+        for items in split_every(PAGE_SIZE, stream, list):
+            statuses, unreadable = self._read_statuses(items)
+            known = {record.apicbase_id: record for record in inbox_sudo.search(
+                [("company_id", "=", company.id), ("apicbase_id", "in", list(statuses))])}
+            totals["updated"] += inbox_sudo._apply_statuses(
+                {known[order_id]: status for order_id, status in statuses.items() if order_id in known})
+            totals["recovered"] += len(self._recover(company, items, set(known)))
+            totals["unreadable"] += unreadable
+            # Written out, then forgotten: the cache would otherwise hold every page read so far.
+            self.env.flush_all()
+            self.env.invalidate_all()
+        totals["marked"] = self._mark_in_apicbase(company, client)
+        return totals
 
     @api.model
     def _follow_up_start(self, company):
@@ -73,12 +84,37 @@ class ApicbaseOrder(models.Model):
         return statuses, unreadable
 
     def _apply_status(self, status):
-        """Writes what changed; returns 1 when the order's state did change (for the count), else 0.
+        self.ensure_one()
+        return self._apply_statuses({self: status})
+
+    @api.model
+    def _apply_statuses(self, status_by_record):
+        """Writes what changed, records with the same changes together, and logs the news on their
+        sale orders in one go; returns how many orders' state changed.
 
         Apicbase's fetched/viewed stamps are irreversible: one is copied when present, a local one
         is never cleared (the list may simply not carry them).
         """
-        self.ensure_one()
+        now = fields.Datetime.now()
+        ids_by_changes, notes, updated = defaultdict(list), {}, 0
+        for record, status in status_by_record.items():
+            changes = record._status_changes(status)
+            if not changes:
+                continue
+            ids_by_changes[tuple(sorted(changes.items()))].append(record.id)
+            described = record._describe_changes(changes)
+            if described:  # stamps only: kept, but no news
+                updated += 1
+                if record.sale_order_id:
+                    notes[record.sale_order_id.id] = _("Apicbase: %s", described)
+        for changes, ids in ids_by_changes.items():
+            self.browse(ids).write({**dict(changes), "reconciled_at": now})
+        if notes:
+            self.env["sale.order"].browse(list(notes))._message_log_batch(bodies=notes)
+        return updated
+
+    def _status_changes(self, status):
+        """The fields ``status`` (read from Apicbase) changes on this order."""
         values = {
             "apicbase_status": status.status,
             "delivery_closed": bool(status.delivery_closed),
@@ -87,16 +123,7 @@ class ApicbaseOrder(models.Model):
         for name in ("viewed_by_supplier_at", "fetched_by_supplier_at"):
             if getattr(status, name):
                 values[name] = naive_utc(getattr(status, name))  # Apicbase's own clock: UTC
-        changes = {name: value for name, value in values.items() if self[name] != value}
-        if not changes:
-            return 0
-        described = self._describe_changes(changes)
-        self.write({**changes, "reconciled_at": fields.Datetime.now()})
-        if not described:
-            return 0  # stamps only: kept, but no news
-        if self.sale_order_id:
-            self.sale_order_id.message_post(body=_("Apicbase: %s", described), subtype_xmlid="mail.mt_note")
-        return 1
+        return {name: value for name, value in values.items() if self[name] != value}
 
     def _describe_changes(self, changes):
         parts = []
@@ -156,22 +183,21 @@ class ApicbaseOrder(models.Model):
                                             ("delivery_closed", "=", False), ("sale_order_id.state", "=", "sale")]) \
             if company.apicbase_acknowledge else inbox_sudo.browse()
         marked = 0
-        for records, flag, stamp in ((to_fetch, "fetched", "fetched_by_supplier_at"),
-                                     (to_view, "viewed", "viewed_by_supplier_at")):
-            if not records:
-                continue
-            try:
-                client.mark_purchase_orders(records.mapped("apicbase_id"), **{flag: True})
-            except ApicbaseError as exc:
-                _logger.warning("Apicbase refused to mark %s order(s) as %s: %s", len(records), flag, exc)
-                continue
-            records.write({stamp: fields.Datetime.now()})
-            marked += len(records)
-            if flag == "viewed":
-                for record in records:
-                    record.sale_order_id.message_post(
-                        body=_("Acknowledged in Apicbase: the restaurant sees the order as viewed by the supplier."),
-                        subtype_xmlid="mail.mt_note")
+        for found, flag, stamp in ((to_fetch, "fetched", "fetched_by_supplier_at"),
+                                   (to_view, "viewed", "viewed_by_supplier_at")):
+            for records in split_every(PAGE_SIZE, found.ids, found.browse):  # bounded bodies, a page at a time
+                try:
+                    client.mark_purchase_orders(records.mapped("apicbase_id"), **{flag: True})
+                except ApicbaseError as exc:
+                    _logger.warning("Apicbase refused to mark %s order(s) as %s: %s", len(records), flag, exc)
+                    continue
+                records.write({stamp: fields.Datetime.now()})
+                marked += len(records)
+                if flag == "viewed":
+                    note = _("Acknowledged in Apicbase: the restaurant sees the order as viewed by the supplier.")
+                    records.sale_order_id._message_log_batch(bodies=dict.fromkeys(records.sale_order_id.ids, note))
+                records.flush_recordset()
+                self.env.invalidate_all()  # as for the pages read: memory stays flat
         return marked
 
     @api.model

@@ -1,0 +1,100 @@
+# Benchmark: the hourly follow-up (reconciliation) at scale; run inside `odoo-bin shell` by
+# tools/benchmarks/run. For 1,000 and then 5,000 purchase orders in the simulator (pages of 200),
+# 80 % of them held here with a sale order, it prints the time, the queries per page and the peak
+# memory of a first run (most orders changed in Apicbase: delivered, closed, invoiced) and of a
+# second run (nothing changed). The orders not held here are DELIVERED: nothing to recover, so the
+# figures are the follow-up's own (recovery is the webhook path, measured by webhook_* benchmarks).
+import datetime as dt
+import math
+import os
+import sys
+import time
+import tracemalloc
+
+import requests
+
+sys.path.insert(0, os.path.join(os.environ["APICBASE_ROOT"], "tools"))
+import apicbase_simulator  # noqa: E402
+
+PAGE = 200
+# The simulator answers from this process: the time spent waiting for its answers is Apicbase's
+# share, reported apart from the connector's own.
+api_wait = [0.0]
+_request = requests.Session.request
+
+
+def timed_request(session, *args, **kwargs):
+    started = time.perf_counter()
+    try:
+        return _request(session, *args, **kwargs)
+    finally:
+        api_wait[0] += time.perf_counter() - started
+
+
+requests.Session.request = timed_request
+company = env.company  # noqa: F821 - odoo-bin shell defines env
+partner = env["res.partner"].create({"name": "Reconcile Bistro", "apicbase_customer_number": "REC-1"})
+product = env["product.product"].create({"name": "Reconcile tomatoes", "default_code": "REC-TOM", "list_price": 2})
+sim = apicbase_simulator.Simulator(seed=False, rate_limit=None).start()
+company.write({"apicbase_api_url": sim.api_url, "apicbase_token_url": sim.token_url,
+               "apicbase_client_id": sim.client_id, "apicbase_client_secret": sim.client_secret,
+               "apicbase_reconcile_days": 30})
+
+
+def purchase_order(index, prefix, held):
+    ordered_on = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=20, minutes=index)).isoformat()
+    return {"id": f"{prefix}-{index}", "order_number": f"{prefix.upper()}-{index}",
+            "status": "ORDERED" if held else "DELIVERED", "ordered_on": ordered_on,
+            "owned_by": {"username": "chef"}, "order_remarks": None, "expected_delivery_date": None,
+            "packages": [{"stock_item": {"name": "Tomatoes"}, "quantity_ordered": 1, "total_theoretical_price": "2",
+                          "supplier_package": {"supplier_article_number": "REC-TOM",
+                                               "theoretical_price_per_package": "2"}}],
+            "theoretical_price": "2", "supplier_customer_number": "REC-1"}
+
+
+def hold(orders):
+    """Inbox rows and their sale orders for ``orders``, as the webhook would have left them."""
+    inbox = env["apicbase.order"].create([{
+        "apicbase_id": order["id"], "name": order["order_number"], "company_id": company.id, "state": "done",
+        "raw_payload": "{}", "customer_number": "REC-1", "partner_id": partner.id,
+        "ordered_on": dt.datetime.fromisoformat(order["ordered_on"]).replace(tzinfo=None)} for order in orders])
+    env["sale.order"].with_context(tracking_disable=True).create([{
+        "partner_id": partner.id, "apicbase_order_id": record.id,
+        "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 1})]} for record in inbox])
+
+
+def run(label, pages):
+    env.flush_all()
+    env.invalidate_all()
+    queries = env.cr.sql_log_count
+    api_wait[0] = 0.0
+    tracemalloc.start()
+    started = time.perf_counter()
+    result = env["apicbase.order"]._reconcile(company)
+    env.flush_all()
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    used = env.cr.sql_log_count - queries
+    print(f"  {label}: {seconds - api_wait[0]:.1f} s of our own ({seconds:.1f} s with {api_wait[0]:.1f} s waiting "
+          f"for the API), {used / pages:.0f} queries per page ({used} for {pages} pages), "
+          f"peak memory {peak / 2**20:.1f} MB; {result}")
+    env.cr.commit()
+
+
+for total in (1000, 5000):
+    prefix = f"rec{total}"
+    orders = [purchase_order(index, prefix, held=index < total * 0.8) for index in range(total)]
+    with sim.lock:
+        sim.purchase_orders = [dict(order, **apicbase_simulator.ORDER_EXTRA_DEFAULTS) for order in orders]
+    hold([order for order in orders if order["status"] == "ORDERED"])
+    env.cr.commit()
+    with sim.lock:  # most held orders moved on in Apicbase since
+        for index, order in enumerate(sim.purchase_orders[:int(total * 0.8)]):
+            if index % 10:
+                order.update(status="DELIVERED", delivery_closed=True, invoice_status=2)
+    pages = math.ceil(total / PAGE)
+    print(f"{total} purchase orders, {int(total * 0.8)} held here, pages of {PAGE}:")
+    run("first run (most changed)", pages)
+    run("second run (nothing changed)", pages)
+sim.stop()
