@@ -3,6 +3,7 @@
 Data are written through ``odoo-bin shell`` (which commits), requests go over real
 HTTP, and results are read back with ``psql``.
 """
+import contextlib
 import hashlib
 import hmac
 import json
@@ -143,3 +144,19 @@ def signed(data):
     raw = json.dumps(data).encode()
     signature = hmac.new(WEBHOOK_SECRET.encode(), raw, hashlib.sha256).hexdigest()
     return raw, {"Content-Type": "application/json", "X-APIC-WEBHOOK-SIGNATURE": signature}
+
+
+@contextlib.contextmanager
+def database_copy(template, suffix):
+    """A copy of the installed database ``template`` for one benchmark, dropped afterwards."""
+    db = f"{template}_{suffix}"
+    subprocess.run(["createdb", "-T", template, db], check=True)
+    try:
+        yield db
+    finally:
+        subprocess.run(["dropdb", "--if-exists", db], check=False)
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]

@@ -8,7 +8,6 @@ percentiles and the ratio webhook / baseline. Run by tools/benchmarks/run; args:
 """
 import os
 import statistics
-import subprocess
 import sys
 import time
 
@@ -18,11 +17,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import odoo_live  # noqa: E402
 
 ROUNDS = 100
-
-
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def webhook_latencies(server, token, prefix, rounds=ROUNDS):
@@ -65,20 +59,16 @@ def jsonrpc_latencies(server, db):
 
 def main(template, addons_path):
     os.environ["APICBASE_ADDONS_PATH"] = odoo_live.ADDONS_PATH = addons_path
-    db = f"{template}_webhook"
-    subprocess.run(["createdb", "-T", template, db], check=True)
-    try:
+    with odoo_live.database_copy(template, "webhook") as db:
         token = odoo_live.seed(db)
         odoo_live.odoo_shell(db, "env.ref('base.user_admin').password = 'admin'\nenv.cr.commit()\n")
         with odoo_live.OdooServer(db, 0) as server:
             webhook_latencies(server, token, "warm-up", rounds=5)  # registry, caches, first compiles
             webhook = webhook_latencies(server, token, "measured")
             baseline = jsonrpc_latencies(server, db)
-    finally:
-        subprocess.run(["dropdb", "--if-exists", db], check=False)
     for name, values in (("webhook (signed order -> inbox -> sale order)", webhook),
                          ("baseline JSON-RPC sale.order.create", baseline)):
-        print(f"{name}: median {statistics.median(values) * 1e3:.1f} ms, p95 {percentile(values, 0.95) * 1e3:.1f} ms, "
+        print(f"{name}: median {statistics.median(values) * 1e3:.1f} ms, p95 {odoo_live.percentile(values, 0.95) * 1e3:.1f} ms, "
               f"max {max(values) * 1e3:.1f} ms over {len(values)} orders")
     print(f"ratio webhook/baseline (median): {statistics.median(webhook) / statistics.median(baseline):.2f}")
 

@@ -16,7 +16,6 @@ Run by tools/benchmarks/run; args: DB ADDONS_PATH.
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -40,11 +39,6 @@ def ten_line_order(apicbase_id):
          "total_theoretical_price": str(3.25 * (1 + index % 4))}
         for index, number in enumerate(ARTICLES)]
     return data
-
-
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def run_concurrently(senders, count, send_one):
@@ -111,15 +105,13 @@ env.cr.commit()
 def report(name, seconds, latencies):
     throughput = len(latencies) / seconds
     print(f"  {name}: {throughput:.1f} orders/s, p50 {statistics.median(latencies) * 1e3:.0f} ms, "
-          f"p95 {percentile(latencies, 0.95) * 1e3:.0f} ms ({len(latencies)} orders)")
+          f"p95 {odoo_live.percentile(latencies, 0.95) * 1e3:.0f} ms ({len(latencies)} orders)")
     return throughput
 
 
 def main(template, addons_path):
     os.environ["APICBASE_ADDONS_PATH"] = odoo_live.ADDONS_PATH = addons_path
-    db = f"{template}_vs"
-    subprocess.run(["createdb", "-T", template, db], check=True)
-    try:
+    with odoo_live.database_copy(template, "vs") as db:
         token = prepare(db)
         with odoo_live.OdooServer(db, 2) as server:
             url = f"{server.url}/apicbase/webhook/{token}"
@@ -146,8 +138,6 @@ def main(template, addons_path):
             failures = sorted(set(re.findall(r"could not serialize access[^\n]*", server.log())))
             if failures:
                 print("  logged:", failures[:3])
-    finally:
-        subprocess.run(["dropdb", "--if-exists", db], check=False)
 
 
 if __name__ == "__main__":
