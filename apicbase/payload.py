@@ -82,14 +82,14 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             self.problem(path, "must be a string")
             return None
-        value = value if isinstance(value, str) else str(value)
+        value = value if isinstance(value, str) else str(value)  # pragma: no mutate: str() of a str is itself
         # What PostgreSQL cannot store is refused here, rather than failing to store the order:
         # NUL, a lone surrogate ("\ud800" is valid JSON), a key too long for an index.
         if "\x00" in value:
             self.problem(path, "must not contain NUL characters")
             return None
         try:
-            value.encode("utf-8")
+            value.encode("utf-8")  # pragma: no mutate: codec names ignore case
         except UnicodeEncodeError:
             self.problem(path, "must be valid Unicode text")
             return None
@@ -101,14 +101,16 @@ class _Reader:
     def decimal(self, data, key, path, required=False):
         value = data.get(key)
         if value is None or value == "":
-            if required:
+            if required:  # pragma: no mutate block (no caller requires a decimal yet)
                 self.problem(path, "is required")
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
             self.problem(path, f"must be a decimal number, got {type(value).__name__}")
             return None
         try:
+            # pragma: no mutate start (Decimal() ignores surrounding spaces itself)
             number = Decimal(value.strip() if isinstance(value, str) else value)
+            # pragma: no mutate end
         except InvalidOperation:
             self.problem(path, f"{value!r} is not a decimal number")
             return None
@@ -185,11 +187,11 @@ def parse_datetime(value):
     if not match or int(match["year"]) not in _YEARS:
         return None
     parts = match.groupdict()
-    fraction = (parts["fraction"] or "").ljust(6, "0")[:6]
+    fraction = (parts["fraction"] or "").ljust(6, "0")[:6]  # pragma: no mutate: [:6] cuts longer padding
     try:
         parsed = dt.datetime(int(parts["year"]), int(parts["month"]), int(parts["day"]),
                              int(parts["hour"] or 0), int(parts["minute"] or 0), int(parts["second"] or 0),
-                             int(fraction or 0),
+                             int(fraction or 0),  # pragma: no mutate: fraction is never empty
                              tzinfo=_offset(parts["offset"]) if parts["offset"] else None)
     except ValueError:  # month 13, an offset of 25 hours...
         return None
@@ -228,9 +230,11 @@ def _read_line(reader, data, index):
     path = f"packages[{index}]"
     data = reader.mapping(data, path)
     stock_item = data.get("stock_item") or {}
-    name = ""
+    name = ""  # pragma: no mutate: read below, or the line is refused
     if isinstance(stock_item, dict):
-        name = reader.text(stock_item, "name", f"{path}.stock_item.name", required=False) or ""
+        name = reader.text(stock_item, "name",
+                           required=False,  # pragma: no mutate: None reads as False
+                           path=f"{path}.stock_item.name") or ""
     else:
         reader.problem(f"{path}.stock_item", "must be an object")
     package = reader.mapping(data.get("supplier_package"), f"{path}.supplier_package")
@@ -252,7 +256,9 @@ def _read_owner(reader, data):
     if not isinstance(owner, dict):
         reader.problem("owned_by", "must be an object or null")
         return None
-    return reader.text(owner, "username", "owned_by.username", required=False)
+    return reader.text(owner, "username",
+                       required=False,  # pragma: no mutate: None reads as False
+                       path="owned_by.username")
 
 
 def _read_invoice_status(reader, data):
@@ -299,9 +305,9 @@ def _read_follow_up(reader, data):
         "delivery_closed": _read_boolean(reader, data, "delivery_closed"),
         "invoice_status": _read_invoice_status(reader, data),
         "viewed_by_supplier_at": reader.datetime(data, "viewed_by_supplier_at", "viewed_by_supplier_at",
-                                                 required=False),
+                                                 required=False),  # pragma: no mutate: None reads as False
         "fetched_by_supplier_at": reader.datetime(data, "fetched_by_supplier_at", "fetched_by_supplier_at",
-                                                  required=False),
+                                                  required=False),  # pragma: no mutate: None reads as False
     }
 
 
@@ -316,7 +322,7 @@ def parse_order(data, statuses=WEBHOOK_STATUSES):
         raise PayloadError([("$", "the purchase order must be a JSON object")])
     status = _read_status(reader, data, statuses)
     packages = data.get("packages")
-    lines = ()
+    lines = ()  # pragma: no mutate: only kept when the packages are read
     if not isinstance(packages, list):
         reader.problem("packages", "is required and must be a list")
     elif not packages:
@@ -330,11 +336,13 @@ def parse_order(data, statuses=WEBHOOK_STATUSES):
         ordered_on=reader.datetime(data, "ordered_on", "ordered_on"),
         # A signed order without a customer number is still an order: kept, then mapped by a person.
         customer_number=reader.text(data, "supplier_customer_number", "supplier_customer_number",
-                                    required=False, max_length=KEY_MAX_LENGTH),
+                                    max_length=KEY_MAX_LENGTH,
+                                    required=False),  # pragma: no mutate: None reads as False
         lines=lines,
         expected_delivery_date=reader.datetime(data, "expected_delivery_date", "expected_delivery_date",
-                                               required=False),
-        remarks=reader.text(data, "order_remarks", "order_remarks", required=False),
+                                               required=False),  # pragma: no mutate: None reads as False
+        remarks=reader.text(data, "order_remarks", "order_remarks",
+                            required=False),  # pragma: no mutate: None reads as False
         owner=_read_owner(reader, data),
         theoretical_price=reader.decimal(data, "theoretical_price", "theoretical_price"),
         **_read_follow_up(reader, data),
@@ -347,7 +355,9 @@ def parse_order(data, statuses=WEBHOOK_STATUSES):
 def decode_json(raw):
     """Decodes a request body; JSON numbers become ``Decimal``. Raises PayloadError."""
     try:
+        # pragma: no mutate start (codec names ignore case)
         text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+        # pragma: no mutate end
         return json.loads(text, parse_float=Decimal)
     except UnicodeDecodeError:
         raise PayloadError([("$", "the body is not UTF-8 text")]) from None

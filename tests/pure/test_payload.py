@@ -1,6 +1,7 @@
 import copy
 import datetime as dt
 import json
+import time
 import zoneinfo
 from decimal import Decimal
 
@@ -316,3 +317,142 @@ def test_any_json_object_is_an_order_or_a_payload_error_never_a_crash(changes, k
             parse()
         except PayloadError:
             pass
+
+
+# --- fields and paths tools/mutation found unchecked --------------------------------------------
+
+def test_line_totals_and_names_are_read():
+    first, second = payload.parse_order(ORDER).lines
+    assert (first.total_price, second.total_price) == (Decimal("7.05"), Decimal("18.999"))
+    assert second.stock_item_name == "Cola 4x6x33cl"
+
+
+def test_prices_are_optional_and_zero_is_a_price():
+    data = order(theoretical_price="")
+    for line in data["packages"]:
+        del line["total_theoretical_price"], line["supplier_package"]["theoretical_price_per_package"]
+    po = payload.parse_order(data)
+    assert po.theoretical_price is None
+    assert [(line.price_per_package, line.total_price) for line in po.lines] == [(None, None), (None, None)]
+    po = payload.parse_order(order(theoretical_price=" 0.50 "))
+    assert po.theoretical_price == Decimal("0.50")
+    assert payload.parse_order(order(theoretical_price="0")).theoretical_price == 0
+
+
+def test_a_line_without_stock_item_name_has_an_empty_one():
+    data = order()
+    data["packages"][0]["stock_item"] = {}
+    del data["packages"][1]["stock_item"]
+    assert [line.stock_item_name for line in payload.parse_order(data).lines] == ["", ""]
+
+
+def test_every_field_is_named_by_its_own_path():
+    data = order(supplier_customer_number=["C"], order_remarks={"text": "x"}, expected_delivery_date="soon",
+                 theoretical_price="lots", owned_by={"username": 5.5}, ordered_on="")
+    data["packages"][0].update(stock_item="Tomatoes", supplier_package="TOM-1KG", total_theoretical_price="x")
+    data["packages"][1]["stock_item"] = {"name": ["Cola"]}
+    assert problems_of(data) == {
+        "packages[0].stock_item": "must be an object",
+        "packages[0].supplier_package": "must be an object",
+        "packages[0].supplier_package.supplier_article_number": "is required",
+        "packages[0].total_theoretical_price": "'x' is not a decimal number",
+        "packages[1].stock_item.name": "must be a string",
+        "ordered_on": "is required",
+        "supplier_customer_number": "must be a string",
+        "expected_delivery_date": "'soon' is not an ISO 8601 date-time",
+        "order_remarks": "must be a string",
+        "owned_by.username": "must be a string",
+        "theoretical_price": "'lots' is not a decimal number",
+    }
+
+
+def test_an_owner_without_username_and_an_empty_delivery_date_are_absent():
+    po = payload.parse_order(order(owned_by={}, expected_delivery_date=""))
+    assert po.owner is None and po.expected_delivery_date is None
+
+
+def test_follow_up_stamps_are_read_and_named():
+    status = payload.parse_order_status({"id": 1, "status": "ORDERED", "viewed_by_supplier_at": "",
+                                         "fetched_by_supplier_at": "2026-11-20T10:00:00+01:00"})
+    assert status.viewed_by_supplier_at is None
+    assert status.fetched_by_supplier_at == dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
+    with pytest.raises(PayloadError) as info:
+        payload.parse_order_status({"id": 1, "status": "ORDERED", "viewed_by_supplier_at": "yesterday",
+                                    "fetched_by_supplier_at": 20261120})
+    assert info.value.problems == [
+        ("viewed_by_supplier_at", "'yesterday' is not an ISO 8601 date-time"),
+        ("fetched_by_supplier_at", "must be an ISO 8601 date-time string"),
+    ]
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("invoice_status", True, "must be one of 0, 1, 2, 3, got True"),
+    ("delivery_closed", Decimal("1E0"), "must be true or false, got Decimal('1')"),  # JSON's 1E0
+])
+def test_follow_up_values_that_only_look_right_are_refused(field, value, message):
+    with pytest.raises(PayloadError) as info:
+        payload.parse_order_status({"id": 1, "status": "ORDERED", field: value})
+    assert info.value.problems == [(field, message)]
+
+
+@pytest.mark.parametrize("parse", [payload.parse_order, payload.parse_order_status])
+def test_a_purchase_order_that_is_not_an_object_is_one_problem(parse):
+    with pytest.raises(PayloadError) as info:
+        parse([1])
+    assert info.value.problems == [("$", "the purchase order must be a JSON object")]
+
+
+@pytest.mark.parametrize("raw, message", [
+    ("\ufeff{}".encode("utf-16"), "the body is not UTF-8 text"),  # json.loads would read UTF-16 bytes
+    (b'{"a": 1', "the body is not valid JSON (Expecting ',' delimiter: line 1 column 8 (char 7))"),
+    (b'{"id": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "the body is nested too deeply to be a purchase order"),
+])
+def test_undecodable_bodies_are_one_problem_on_the_whole_body(raw, message):
+    with pytest.raises(PayloadError) as info:
+        payload.parse_order_json(raw)
+    assert info.value.problems == [("$", message)]
+
+
+def test_a_body_may_be_text_and_statuses_are_passed_on():
+    po = payload.parse_order_json(json.dumps(order(status="DELIVERED")), statuses=payload.ORDER_STATUSES)
+    assert po.status == "DELIVERED"
+
+
+@pytest.fixture
+def server_in_kiribati(monkeypatch):
+    """The machine's own time zone is UTC+14: nothing may depend on it."""
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_dates_with_an_offset_are_in_utc_whatever_the_server_s_time_zone(server_in_kiribati):
+    parsed = payload.parse_datetime("2026-11-25T10:00:00+01:00")
+    assert parsed.utcoffset() == dt.timedelta(0) and parsed.tzinfo == dt.timezone.utc
+    aware = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert payload.naive_utc(aware) == dt.datetime(2026, 11, 25, 9, 0)
+
+
+def test_a_payload_error_reads_as_every_problem_in_one_line():
+    error = PayloadError([("id", "is required"), ("packages", "must contain at least one package")])
+    assert str(error) == "id: is required; packages: must contain at least one package"
+    assert error.as_list() == [{"field": "id", "error": "is required"},
+                               {"field": "packages", "error": "must contain at least one package"}]
+
+
+def test_keys_of_exactly_the_longest_length_are_kept():
+    po = payload.parse_order(order(id="x" * 255, order_number="n" * 255, supplier_customer_number="c" * 255))
+    assert (len(po.id), len(po.order_number), len(po.customer_number)) == (255, 255, 255)
+
+
+def test_over_long_article_and_order_numbers_are_refused():
+    data = order(order_number="N" * 256)
+    data["packages"][0]["supplier_package"]["supplier_article_number"] = "A" * 300
+    assert problems_of(data) == {
+        "packages[0].supplier_package.supplier_article_number": "must be at most 255 characters, got 300",
+        "order_number": "must be at most 255 characters, got 256"}
+    with pytest.raises(PayloadError) as info:
+        payload.parse_order_status({"id": "x" * 256, "status": "ORDERED"})
+    assert info.value.problems == [("id", "must be at most 255 characters, got 256")]

@@ -86,3 +86,8 @@ def test_a_deeply_nested_body_is_checked_on_its_bytes_without_crashing():
     assert signature.reserialized(raw) is None
     assert signature.verify(raw, signature.compute(SECRET, raw), SECRET)
     assert not signature.verify(raw, "0" * 64, SECRET)
+
+
+def test_a_body_that_is_not_json_is_checked_on_its_bytes_alone():
+    """No second message is made up for it: the signature of an empty message does not pass."""
+    assert not signature.verify(b"plain text body", _sign(b""), SECRET)
