@@ -83,6 +83,15 @@ class TestOrderIntake(ApicbaseCase):
         self.tomatoes.list_price = 10.0
         return pricelist
 
+    def test_the_tolerance_boundary_is_exact(self):
+        """1 % of 2.400 is 0.024: 2.424 is within it, 2.425 is not (no hidden rounding slack)."""
+        self.tomatoes.list_price = 2.40
+        for apicbase_price, flagged in (("2.424", False), ("2.376", False), ("2.425", True), ("2.375", True)):
+            with self.subTest(apicbase_price=apicbase_price):
+                _outcome, record = self.receive(single_line_order("TOM-1KG", apicbase_price, 1,
+                                                                  id=f"apic-po-boundary-{apicbase_price}"))
+                self.assertEqual(record.sale_order_id.order_line.apicbase_price_mismatch, flagged)
+
     def test_pricelist_discount_is_not_applied_twice(self):
         self.discount_pricelist()
         data = order_payload()
