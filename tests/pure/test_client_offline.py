@@ -461,16 +461,6 @@ def test_orders_after_a_moment_exclude_the_moment_itself():
     assert [order["id"] for order in h.client.iter_purchase_orders(ordered_after=moment)] == ["later"]
 
 
-@pytest.fixture
-def server_in_kiribati(monkeypatch):
-    """The machine's own time zone is UTC+14: nothing may depend on it."""
-    monkeypatch.setenv("TZ", "Pacific/Kiritimati")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
 def test_the_date_filter_does_not_depend_on_the_server_s_time_zone(server_in_kiribati):
     tokyo = dt.datetime(2026, 11, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=9)))  # 31 Oct 16:00 UTC
     assert date_filter_value(tokyo) == "2026-10-29"

@@ -1,7 +1,6 @@
 import copy
 import datetime as dt
 import json
-import time
 import zoneinfo
 from decimal import Decimal
 
@@ -416,16 +415,6 @@ def test_undecodable_bodies_are_one_problem_on_the_whole_body(raw, message):
 def test_a_body_may_be_text_and_statuses_are_passed_on():
     po = payload.parse_order_json(json.dumps(order(status="DELIVERED")), statuses=payload.ORDER_STATUSES)
     assert po.status == "DELIVERED"
-
-
-@pytest.fixture
-def server_in_kiribati(monkeypatch):
-    """The machine's own time zone is UTC+14: nothing may depend on it."""
-    monkeypatch.setenv("TZ", "Pacific/Kiritimati")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def test_dates_with_an_offset_are_in_utc_whatever_the_server_s_time_zone(server_in_kiribati):

@@ -1,4 +1,4 @@
-"""The Apicbase simulator (tools/apicbase_simulator.py), exercised over HTTP with plain requests."""
+"""The Apicbase simulator (tools/apicbase_simulator/), exercised over HTTP with plain requests."""
 import hashlib
 import hmac
 import json
