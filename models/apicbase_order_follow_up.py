@@ -14,7 +14,7 @@ from ..apicbase.client import PAGE_SIZE
 from ..apicbase.errors import ApicbaseError, PayloadError
 from ..apicbase.payload import naive_utc
 from ..const import FOLLOW_UP_MAX_DAYS, RECOVERY_GRACE
-from .actions import notification
+from .actions import is_apicbase_manager, notification
 from .system import as_system
 
 _logger = logging.getLogger(__name__)
@@ -211,7 +211,7 @@ class ApicbaseOrder(models.Model):
                                 exc_info=not isinstance(exc, (ApicbaseError, UserError)))
 
     def action_reconcile(self):
-        if not self.env.user.has_group("sales_team.group_sale_manager"):
+        if not is_apicbase_manager(self.env):
             raise AccessError(_("Only sales managers can check Apicbase on demand; it runs every hour anyway."))
         companies = self.company_id or self.env.company
         totals = {"updated": 0, "recovered": 0, "marked": 0, "unreadable": 0}
