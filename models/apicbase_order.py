@@ -113,7 +113,8 @@ class ApicbaseOrder(models.Model):
             if existing.state != "refused":
                 return "duplicate", existing
             # A refused order sent again (after its mapping was fixed) gets a new chance.
-            record, resent = existing, {"raw_payload": _text(raw), "source": source}
+            record, resent = existing, {"raw_payload": _text(raw), "source": source,
+                                        **inbox_sudo._stored_fields(company, order)}
         refuse = company.apicbase_unmapped_policy == "refuse" if refuse_unmapped is None else refuse_unmapped
         try:
             with self.env.cr.savepoint():
@@ -195,6 +196,16 @@ class ApicbaseOrder(models.Model):
         remaining = self.search_count(due + [("id", "not in", batch.ids)])
         self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
 
+    @api.model
+    def _stored_fields(self, company, order):
+        """What the inbox row keeps of ``order`` besides its payload (dates in the company's time
+        zone), when it is stored and again when a refused order is sent anew."""
+        tz = company._apicbase_tz()
+        return {"name": order.order_number, "customer_number": order.customer_number,
+                "ordered_on": naive_utc(order.ordered_on, tz),
+                "expected_delivery_date": naive_utc(order.expected_delivery_date, tz),
+                "apicbase_status": order.status}
+
     def _insert_once(self, company, raw, order, source):
         """Inserts the inbox row unless this company already has the order.
 
@@ -204,7 +215,7 @@ class ApicbaseOrder(models.Model):
         """
         now = fields.Datetime.now()
         uid = self.env.uid
-        tz = company._apicbase_tz()
+        stored = self._stored_fields(company, order)
         self.env.cr.execute(
             """
             INSERT INTO apicbase_order
@@ -215,9 +226,8 @@ class ApicbaseOrder(models.Model):
             ON CONFLICT (company_id, apicbase_id) DO NOTHING
             RETURNING id
             """,
-            (order.id, company.id, order.order_number, source, _text(raw), now,
-             order.customer_number, naive_utc(order.ordered_on, tz),
-             naive_utc(order.expected_delivery_date, tz), order.status, uid, uid, now, now),
+            (order.id, company.id, stored["name"], source, _text(raw), now, stored["customer_number"],
+             stored["ordered_on"], stored["expected_delivery_date"], stored["apicbase_status"], uid, uid, now, now),
             log_exceptions=False,
         )
         row = self.env.cr.fetchone()

@@ -361,11 +361,13 @@ class TestOrderIntake(ApicbaseCase):
         self.assertEqual(record.state, "refused")
         self.assertIn("CUST-404", record.error_message)
         self.assertFalse(record.activity_ids, "the restaurant was told; nobody needs to act")
-        # The same order sent again once the customer is known goes through.
+        # The same order sent again once the customer is known goes through, with what it now says.
         self.customer.apicbase_customer_number = "CUST-404"
-        outcome, again = self.receive(data)
+        outcome, again = self.receive(dict(data, expected_delivery_date="2026-11-23T05:00:00Z"))
         self.assertEqual((outcome, again), ("accepted", record))
         self.assertEqual(record.state, "done")
+        self.assertEqual(str(record.expected_delivery_date), "2026-11-23 05:00:00")
+        self.assertEqual(str(record.sale_order_id.commitment_date), "2026-11-23 05:00:00")
 
     def test_resolved_orders_are_accepted_under_refuse_policy(self):
         self.company.apicbase_unmapped_policy = "refuse"
