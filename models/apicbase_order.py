@@ -148,7 +148,8 @@ class ApicbaseOrder(models.Model):
                 "%(error)s). Automatic attempts have stopped: retry once the cause is fixed, or see the "
                 "server log.", count=self.attempt_count, type=type(exc).__name__, error=exc), "error")
             return
-        at = fields.Datetime.now() + RETRY_DELAYS[self.attempt_count - 1]
+        # Counted from the attempt itself, so the delay is exact whatever second this line runs in.
+        at = (self.processed_at or fields.Datetime.now()) + RETRY_DELAYS[self.attempt_count - 1]
         self.write({"state": "received", "failure_reason": False, "next_attempt_at": at,
                     "error_message": _(
                         "Attempt %(count)s failed (%(type)s: %(error)s); the next automatic attempt is due "

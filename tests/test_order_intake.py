@@ -237,6 +237,19 @@ class TestOrderIntake(ApicbaseCase):
         record.action_retry()
         self.assertEqual(record.state, "done")
 
+    def test_the_next_attempt_is_counted_from_the_attempt_not_from_the_clock(self):
+        """The delay runs from the failed attempt: a slow attempt (or a second boundary between
+        two clock readings) neither shortens nor lengthens it."""
+        from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
+        raw = self.encode(order_payload(id="apic-po-slow"))
+        record = self.env["apicbase.order"]._insert_once(self.company, raw, parse_order_json(raw), "recovery")
+        attempted = datetime(2026, 11, 20, 8, 30, 0)
+        for attempt, minutes in ((1, 0), (2, 1), (3, 5)):
+            record.write({"attempt_count": attempt, "processed_at": attempted})
+            with self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_order", "WARNING"):
+                record._retry_later(RuntimeError("slow"))
+            self.assertEqual((record.next_attempt_at - attempted).total_seconds(), minutes * 60)
+
     def test_the_scheduled_action_works_in_batches_and_reports_its_progress(self):
         """Odoo's scheduler calls again while orders remain, committing each batch."""
         from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
