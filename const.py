@@ -30,6 +30,14 @@ RECOVERY_GRACE = dt.timedelta(minutes=15)  # an order younger than this may stil
 # Events older than the publish time minus this belong to an earlier file (clocks differ a little).
 EVENT_CLOCK_SKEW = dt.timedelta(minutes=10)
 
+# -- scheduled actions ---------------------------------------------------------------------------
+# One call of a scheduled action is one batch: Odoo's scheduler commits it and calls again while
+# work remains (ir.cron's progress reporting), so a killed worker loses at most one batch.
+PROCESS_BATCH = 50  # stored orders turned into sale orders
+PULL_BATCH = 20  # customers whose packages are read
+PUBLISH_BATCH = 5  # assortments built and uploaded
+FOLLOW_UP_BATCH = 5  # pages of purchase orders (of 200) followed up
+
 # -- vocabularies (selection values) ------------------------------------------------------------
 ORDER_STATES = [("received", "Received"), ("done", "Sale Order Created"),
                 ("failed", "Needs Attention"), ("refused", "Refused")]

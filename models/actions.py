@@ -1,5 +1,8 @@
 """What the addon's buttons share: the client actions they return, and who may press the ones that
 talk to Apicbase (no model here)."""
+from odoo.exceptions import UserError
+
+from .system import as_system
 
 RELOAD = {"type": "ir.actions.client", "tag": "soft_reload"}
 
@@ -27,3 +30,15 @@ def open_records(model, name=None, res_id=None, domain=None, context=None):
     optional = {"name": name, "res_id": res_id, "domain": domain, "context": context}
     action.update({key: value for key, value in optional.items() if value is not None})
     return action
+
+
+def run_in_background(env, cron_xmlid, message):
+    """Asks Odoo's scheduler to run the scheduled action ``cron_xmlid`` now and says so: long work
+    runs there, in committed batches, instead of holding the browser inside one request."""
+    cron_sudo = as_system(env.ref(cron_xmlid, raise_if_not_found=False) or env["ir.cron"])
+    if not cron_sudo.active:
+        raise UserError(env._("The scheduled action that does this (%s) is archived or missing: ask an "
+                          "administrator to restore it in Settings > Technical > Scheduled Actions.",
+                          cron_sudo.name or cron_xmlid))
+    cron_sudo._trigger()
+    return notification(message, "info", title=env._("Started in the background"))

@@ -10,8 +10,8 @@ from odoo.tools.safe_eval import safe_eval
 
 from ..apicbase import assortment as assortment_lib
 from ..apicbase.errors import ApicbaseError, ContentError
-from .actions import is_apicbase_manager, notification, open_records
-from ..const import SYNC_STATES
+from ..const import PUBLISH_BATCH, SYNC_STATES
+from .actions import is_apicbase_manager, notification, open_records, run_in_background
 from .system import as_system
 
 _logger = logging.getLogger(__name__)
@@ -55,6 +55,10 @@ class ApicbaseAssortment(models.Model):
         string="Republish Automatically", default=True,
         help="A scheduled action publishes the assortment again whenever its products or prices change.")
     last_published_at = fields.Datetime(readonly=True)
+    publish_pending = fields.Selection(
+        [("changed", "If changed"), ("always", "Yes")], readonly=True, index=True, copy=False,
+        help="To be published by the scheduled action now running: always (asked for by a person), "
+             "or if its file changed (the hourly run).")
     last_published_hash = fields.Char(readonly=True, copy=False)
     last_file_reference = fields.Char(string="Apicbase File", readonly=True, copy=False)
     last_package_count = fields.Integer(string="Packages Sent", readonly=True)
@@ -195,13 +199,19 @@ class ApicbaseAssortment(models.Model):
                       "</thead><tbody>%s</tbody></table>") % (_("Article"), _("Product"), _("Problems"), rows)
 
     def action_publish(self):
+        """One assortment is published at once; several are left to the scheduled action, which
+        builds and uploads a few at a time instead of holding the browser for minutes."""
         # Checked before anything is built or sent: the upload cannot be taken back.
         if not is_apicbase_manager(self.env):
             raise AccessError(_("Only sales managers can publish assortments to Apicbase."))
-        for assortment in self:
-            assortment._publish()
+        if len(self) > 1:
+            as_system(self).publish_pending = "always"
+            return run_in_background(self.env, "apicbase_connector.ir_cron_apicbase_publish_changed", _(
+                "%s assortments are being published in the background; each one's chatter tells when "
+                "it is done, or why not.", len(self)))
+        self._publish()
         return notification(_("Published. Apicbase processes the file in the background; its events "
-                         "appear here once read."), "success")
+                              "appear here once read."), "success")
 
     def _publish(self, packages=None, rejected=None):
         self.ensure_one()
@@ -264,15 +274,31 @@ class ApicbaseAssortment(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _cron_publish_changed(self):
-        """Publishes each automatic assortment whose file would differ from the last one sent."""
-        for assortment in self.search([("auto_publish", "=", True)]):
-            try:
-                with self.env.cr.savepoint():
-                    packages, rejected, _articles = assortment._build()
-                    if packages and assortment_lib.file_hash(packages) != assortment.last_published_hash:
-                        assortment._publish(packages, rejected)
-            except Exception as exc:  # noqa: BLE001 - one broken assortment must not stop the others
-                _logger.warning("Apicbase assortment %s not republished: %s", assortment.id, exc,
-                                exc_info=not isinstance(exc, (ApicbaseError, UserError)))
+    def _cron_publish_changed(self, limit=PUBLISH_BATCH):
+        """Publishes the assortments people asked for, and each automatic one whose file would
+        differ from the last one sent: ``limit`` a call, Odoo's scheduler calling again while some
+        remain."""
+        assortments_sudo = as_system(self)
+        if not assortments_sudo.search_count([("publish_pending", "!=", False)], limit=1):
+            assortments_sudo.search([("auto_publish", "=", True)]).publish_pending = "changed"
+        batch = assortments_sudo.search([("publish_pending", "!=", False)], limit=limit, order="id")
+        for assortment in batch:
+            assortment._publish_pending()
+        batch.publish_pending = False
+        remaining = assortments_sudo.search_count([("publish_pending", "!=", False)])
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
 
+    def _publish_pending(self):
+        try:
+            with self.env.cr.savepoint():
+                packages, rejected, _articles = self._build()
+                if self.publish_pending == "always" or (
+                        packages and assortment_lib.file_hash(packages) != self.last_published_hash):
+                    self._publish(packages, rejected)
+        except Exception as exc:  # noqa: BLE001 - one broken assortment must not stop the others
+            _logger.warning("Apicbase assortment %s not published: %s", self.id, exc,
+                            exc_info=not isinstance(exc, (ApicbaseError, UserError)))
+            if self.publish_pending == "always":  # someone waits for it: tell them where they look
+                known = isinstance(exc, (ApicbaseError, UserError)) and exc.args
+                self.message_post(body=_("Not published: %s", exc.args[0] if known else _(
+                    "an unexpected error (%s); see the server log.", type(exc).__name__)))

@@ -5,7 +5,9 @@ from odoo.exceptions import AccessError, UserError
 
 from ..apicbase.errors import ApicbaseError
 from ..apicbase.payload import identifier
-from .actions import is_apicbase_manager, notification, open_records
+from ..const import PULL_BATCH
+from .actions import is_apicbase_manager, open_records, run_in_background
+from .system import as_system
 
 _logger = logging.getLogger(__name__)
 
@@ -29,6 +31,9 @@ class ApicbaseCustomer(models.Model):
     linked = fields.Boolean(compute="_compute_linked", store=True)
     last_seen_at = fields.Datetime(readonly=True, help="Last time Apicbase listed this customer.")
     package_count = fields.Integer(compute="_compute_package_count")
+    packages_due = fields.Boolean(
+        readonly=True, index=True, copy=False,
+        help="Its packages are to be read by the scheduled action now running.")
 
     _sql_constraints = [
         ("customer_company_unique", "unique(company_id, customer_number)",
@@ -98,28 +103,53 @@ class ApicbaseCustomer(models.Model):
                 customer.partner_id = match
 
     @api.model
-    def _cron_pull_catalogue(self):
-        """Daily: customers, then their packages (links, drift), for every connected company."""
-        for company in self.env["res.company"]._apicbase_connected_companies():
+    def _cron_pull_catalogue(self, limit=PULL_BATCH):
+        """Customers, then their packages (links, drift), for every connected company.
+
+        A run starts by reading each company's customer list (one short call) and marking its
+        customers due; then each call reads the packages of ``limit`` of them, and Odoo's
+        scheduler commits and calls again while customers remain due.
+        """
+        customers_sudo = as_system(self)
+        if not customers_sudo.search_count([("packages_due", "=", True)], limit=1):
+            for company in self.env["res.company"]._apicbase_connected_companies():
+                try:
+                    with self.env.cr.savepoint():
+                        customers_sudo._pull(company).packages_due = True
+                except Exception as exc:  # noqa: BLE001 - one company's trouble must not stop the others
+                    self._log_pull_failure(company, exc)
+        batch = customers_sudo.search([("packages_due", "=", True)], limit=limit, order="company_id, id")
+        for company in batch.company_id:
+            of_company = batch.filtered(lambda customer: customer.company_id == company)
             try:
                 with self.env.cr.savepoint():
-                    customers = self._pull(company)
-                    self.env["apicbase.package"]._pull(company, customers)
-            except Exception as exc:  # noqa: BLE001 - one company's trouble must not stop the others
-                _logger.warning("Apicbase catalogue pull failed for company %s: %s", company.id, exc,
-                                exc_info=not isinstance(exc, (ApicbaseError, UserError)))
+                    self.env["apicbase.package"]._pull(company, of_company)
+            except Exception as exc:  # noqa: BLE001 - Apicbase in trouble: this company waits for the next run
+                self._log_pull_failure(company, exc)
+                batch |= customers_sudo.search([("company_id", "=", company.id), ("packages_due", "=", True)])
+        batch.packages_due = False
+        remaining = customers_sudo.search_count([("packages_due", "=", True)])
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+
+    @api.model
+    def _log_pull_failure(self, company, exc):
+        _logger.warning("Apicbase catalogue pull failed for company %s: %s", company.id, exc,
+                        exc_info=not isinstance(exc, (ApicbaseError, UserError)))
 
     def action_pull(self):
+        """Reads the customer list at once (short, and a wrong setting shows here), then leaves
+        their packages, which take one call per customer, to the scheduled action."""
         if not is_apicbase_manager(self.env):
             raise AccessError(_("Only sales managers can read customers and packages from Apicbase on "
                                 "demand; they are read every day anyway."))
-        company = self.env.company
         try:
-            customers = self._pull(company)
-            self.env["apicbase.package"]._pull(company, customers)
+            customers = as_system(self)._pull(self.env.company)
         except ApicbaseError as exc:
-            raise UserError(_("Reading customers and packages from Apicbase failed: %s", exc)) from None
-        return notification(_("%s customer(s) read from Apicbase.", len(customers)))
+            raise UserError(_("Reading customers from Apicbase failed: %s", exc)) from None
+        customers.packages_due = True
+        return run_in_background(self.env, "apicbase_connector.ir_cron_apicbase_pull_catalogue", _(
+            "%s customer(s) read from Apicbase. Their packages are being read in the background; "
+            "the Packages list fills in within a few minutes.", len(customers)))
 
     def action_view_packages(self):
         self.ensure_one()

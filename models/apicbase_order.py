@@ -11,7 +11,7 @@ from odoo.tools import clean_context
 from ..apicbase import payload as apicbase_payload
 from ..apicbase.errors import PayloadError
 from ..apicbase.payload import naive_utc
-from ..const import APICBASE_STATUSES, INVOICE_STATUSES, ORDER_STATES, RETRY_DELAYS
+from ..const import APICBASE_STATUSES, INVOICE_STATUSES, ORDER_STATES, PROCESS_BATCH, RETRY_DELAYS
 from .actions import RELOAD, notification, open_records
 from .sale_order import ApicbaseMappingError
 from .system import as_system
@@ -160,7 +160,7 @@ class ApicbaseOrder(models.Model):
             cron._trigger(at)
 
     @api.model
-    def _cron_process_received(self, limit=50):
+    def _cron_process_received(self, limit=PROCESS_BATCH):
         """Processes stored orders that were not processed (deferred, or recovered from the API).
 
         Never refuses: the webhook was answered long ago, so an unresolved order waits for a

@@ -97,6 +97,22 @@ class ApicbaseCase(TransactionCase):
         return self.env["apicbase.order"].search(
             [("apicbase_id", "=", apicbase_id), ("company_id", "=", self.company.id)])
 
+    def run_scheduled(self, xmlid, **kwargs):
+        """Calls a scheduled action's method as Odoo's scheduler does (ir.cron._run_job): with a
+        progress record, again while it reports work done and work remaining. Returns the
+        (done, remaining) each call reported."""
+        cron = self.env.ref(f"apicbase_connector.{xmlid}")
+        method_name = cron.code.split("model.", 1)[1].split("(", 1)[0]  # "model._cron_x()"
+        calls = []
+        for _call in range(100):  # far more than any test needs: a loop that never ends is a failure
+            progress = self.env["ir.cron.progress"].create({"cron_id": cron.id})
+            model = self.env[cron.model_id.model].with_context(ir_cron_progress_id=progress.id)
+            getattr(model, method_name)(**kwargs)
+            calls.append((progress.done, progress.remaining))
+            if not (progress.done and progress.remaining):
+                return calls
+        self.fail(f"{xmlid} never finished: {calls[-5:]}")
+
     def receive(self, data=None, source="webhook"):
         """Hands a payload to the model exactly as the controller does, minus HTTP."""
         from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json

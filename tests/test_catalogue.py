@@ -186,6 +186,35 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
         prices = {p["third_party_id"]: str(p["price"]) for p in self.sent_file()["content"]}
         self.assertEqual(prices["TOM-1KG"], "2.55")
 
+    def test_publishing_several_assortments_is_left_to_the_scheduled_action(self):
+        manager = self.env["res.users"].create({
+            "name": "Pia Publisher", "login": "apicbase_publish_manager",
+            "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_manager").id])]})
+        assortments = self.make_assortment("CUST-7") | self.make_assortment("CUST-8") | self.make_assortment("CUST-9")
+        assortments.auto_publish = False
+        self.make_assortment("CUST-10", products=self.tomatoes).last_published_hash = "stale"
+        empty = self.make_assortment("CUST-11")
+        empty.write({"auto_publish": False, "product_ids": [(5,)]})
+        assortments |= empty
+        result = assortments.with_user(manager).action_publish()
+        self.assertIn("4 assortments are being published in the background", result["params"]["message"])
+        cron = self.env.ref("apicbase_connector.ir_cron_apicbase_publish_changed")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
+        self.assertFalse(self.sim.files, "nothing sent inside the click")
+        with self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_assortment", "WARNING"):
+            calls = self.run_scheduled("ir_cron_apicbase_publish_changed", limit=3)
+        self.assertEqual(calls, [(3, 1), (1, 0)], "the four asked for: none started the hourly check")
+        self.sim.wait_until_processed()
+        self.assertEqual(sorted(f["customer_number"] for f in self.sim.files), ["CUST-7", "CUST-8", "CUST-9"])
+        self.assertIn("Not published: Nothing to publish", empty.message_ids[0].body)
+        self.assertFalse(assortments.filtered("publish_pending"))
+        # The hourly run: every automatic assortment, published only if its file changed.
+        self.assertEqual(self.run_scheduled("ir_cron_apicbase_publish_changed", limit=3), [(1, 0)])
+        self.sim.wait_until_processed()
+        self.assertEqual(self.sim.files[-1]["customer_number"], "CUST-10")
+        self.assertEqual(self.run_scheduled("ir_cron_apicbase_publish_changed", limit=3), [(1, 0)])
+        self.assertEqual(len(self.sim.files), 4, "unchanged: not sent again")
+
     def test_publish_errors_are_clear(self):
         assortment = self.make_assortment()
         self.company.sudo().apicbase_client_secret = "wrong"
@@ -267,6 +296,27 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
         self.assertIn("Apicbase packages of customer A/B not read", logs.output[0])
         self.assertEqual(set(packages.mapped("customer_number")), {"CUST-1", "CUST-2"})
         self.assertTrue(self.company.apicbase_last_catalogue_pull_at)
+
+    def test_the_daily_pull_reads_customers_then_their_packages_in_committed_batches(self):
+        calls = self.run_scheduled("ir_cron_apicbase_pull_catalogue", limit=2)
+        self.assertEqual(calls, [(2, 1), (1, 0)], "3 customers, 2 a batch: Odoo calls twice")
+        customers = self.env["apicbase.customer"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(set(customers.mapped("customer_number")), {"CUST-1", "CUST-2", "CUST-3"})
+        self.assertFalse(customers.filtered("packages_due"))
+        self.assertEqual(set(self.env["apicbase.package"].search([]).mapped("customer_number")), {"CUST-1", "CUST-2"},
+                         "every customer's packages were read (CUST-3 has none)")
+        # The next run starts over: the customer list again, then every customer.
+        self.assertEqual(self.run_scheduled("ir_cron_apicbase_pull_catalogue", limit=2), [(2, 1), (1, 0)])
+
+    def test_apicbase_failing_during_the_pull_ends_that_company_run_without_looping(self):
+        self.env["apicbase.customer"]._pull(self.company).packages_due = True
+        self.company.sudo().apicbase_client_secret = "revoked"
+        with self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_customer", "WARNING") as logs:
+            calls = self.run_scheduled("ir_cron_apicbase_pull_catalogue", limit=2)
+        self.assertEqual(calls, [(3, 0)], "the company's customers are left for the next run, at once")
+        self.assertIn(f"catalogue pull failed for company {self.company.id}", logs.output[0])
+        self.assertNotIn("revoked", "\n".join(logs.output))
+        self.assertFalse(self.env["apicbase.package"].search([]))
 
     def test_drift_names_each_difference_apicbase_and_odoo_disagree_on(self):
         potatoes = self.env["product.product"].create({

@@ -211,10 +211,15 @@ class TestApicbaseActionRights(SimulatorMixin, ApicbaseCase):
         self.sim.wait_until_processed()
         actions["read events"]()
         self.assertTrue(self.company.apicbase_last_events_poll_at)
-        actions["pull customers and packages"]()
-        self.assertEqual(set(self.env["apicbase.customer"].search([]).mapped("customer_number")),
-                         {"CUST-1", "CUST-2", "CUST-3"})
-        self.assertTrue(self.sim.requests_log)
+        pull = self.env.ref("apicbase_connector.ir_cron_apicbase_pull_catalogue")
+        result = actions["pull customers and packages"]()
+        self.assertIn("3 customer(s) read from Apicbase", result["params"]["message"])
+        self.assertIn("in the background", result["params"]["message"])
+        customers = self.env["apicbase.customer"].search([])
+        self.assertEqual(set(customers.mapped("customer_number")), {"CUST-1", "CUST-2", "CUST-3"})
+        self.assertEqual(set(customers.mapped("packages_due")), {True}, "their packages: the scheduled action")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", pull.id)]))
+        self.assertFalse(self.env["apicbase.package"].search([]), "not read inside the click")
 
     def test_scheduled_actions_still_talk_to_apicbase(self):
         """As README promises: republish hourly, events every 15 minutes, customers daily, the
