@@ -344,7 +344,12 @@ class ApicbaseClient:
     # -- pagination --------------------------------------------------------
 
     def paginate(self, path, params=None, page_size=PAGE_SIZE):
-        """Yields every item of a paginated list, following ``next`` as a URL or a page number.
+        """Yields every item of a paginated list (see :meth:`pages`)."""
+        for page in self.pages(path, params, page_size):
+            yield from page["results"]
+
+    def pages(self, path, params=None, page_size=PAGE_SIZE):
+        """Yields the pages of a paginated list, following ``next`` as a URL or a page number.
 
         A ``next`` URL is resolved against the page it came from and followed on our own API
         host (its path and query only), so the token never goes elsewhere. The walk stops with
@@ -359,7 +364,7 @@ class ApicbaseClient:
             pages += 1
             if pages == 1 and isinstance(page.get("count"), int):
                 limit = min(MAX_PAGES, page["count"] // max(1, len(page["results"])) + 2)
-            yield from page["results"]
+            yield page
             following = page.get("next")
             if following in (None, ""):
                 return
@@ -435,6 +440,18 @@ class ApicbaseClient:
         return _after(self.paginate("purchase_orders/", filters), "ordered_on",
                       inclusive=False,  # pragma: no mutate: None reads as False
                       moment=ordered_after)
+
+    def purchase_order_pages(self, ordered_after, first_page=1, page_size=PAGE_SIZE, **filters):
+        """The orders ordered strictly after ``ordered_after``, page by page from ``first_page`` on,
+        as (page number, its orders, whether another page follows): a long follow-up can stop
+        after any page and go on from the next one later, the same filters and page size giving
+        the same pages."""
+        filters["ordered_on__gt"] = date_filter_value(ordered_after)
+        if first_page > 1:
+            filters["page"] = first_page
+        for number, page in enumerate(self.pages("purchase_orders/", filters, page_size), start=first_page):
+            orders = list(_after(page["results"], "ordered_on", ordered_after, inclusive=False))
+            yield number, orders, page.get("next") not in (None, "")
 
     def mark_purchase_orders(self, ids, fetched=False, viewed=False):
         return self.request("PATCH", "purchase_orders/",

@@ -13,8 +13,8 @@ from ..apicbase import payload as apicbase_payload
 from ..apicbase.client import PAGE_SIZE
 from ..apicbase.errors import ApicbaseError, PayloadError
 from ..apicbase.payload import naive_utc
-from ..const import FOLLOW_UP_MAX_DAYS, RECOVERY_GRACE
-from .actions import is_apicbase_manager, notification
+from ..const import FOLLOW_UP_BATCH, FOLLOW_UP_MAX_DAYS, RECOVERY_GRACE
+from .actions import is_apicbase_manager, run_in_background
 from .system import as_system
 
 _logger = logging.getLogger(__name__)
@@ -26,35 +26,65 @@ class ApicbaseOrder(models.Model):
 
     @api.model
     def _reconcile(self, company):
-        """Brings the Apicbase state of recent orders up to date and recovers lost ones.
+        """Brings the Apicbase state of recent orders up to date and recovers lost ones, in one go.
 
         Reads the purchase orders of the follow-up window through the API (paginated, oldest
         first), updates the status, delivery and invoice state of the orders we hold, stores and
         processes the ORDERED ones whose webhook never arrived (through the same path as the
         webhook, never refusing), then tells Apicbase which orders we fetched (and, if set,
-        acknowledged). Returns counts: updated, recovered, marked, unreadable.
+        acknowledged). Returns counts: updated, recovered, marked, unreadable. The scheduled
+        action does the same a few pages per call (``_cron_reconcile``).
         """
-        client = company._apicbase_client()
-        since = self._follow_up_start(company)
-        stream = client.iter_purchase_orders(
-            ordered_after=since.replace(tzinfo=dt.timezone.utc), status__in="ORDERED,DELIVERED",
-            ordering="ordered_on")
+        run = self._follow_up_begin(company)
+        self._follow_up_pages(company, run)
+        return self._follow_up_finish(company, run)
+
+    @api.model
+    def _follow_up_begin(self, company, page_size=PAGE_SIZE):
+        """A run's state: its window and page size (fixed for the whole run, so that page numbers
+        stay valid between calls of the scheduled action), the next page and what was found."""
+        return {"since": fields.Datetime.to_string(self._follow_up_start(company)), "page": 1,
+                "page_size": page_size, "updated": 0, "recovered": 0, "unreadable": 0}
+
+    @api.model
+    def _follow_up_pages(self, company, run, max_pages=None):
+        """Follows up the pages of ``run`` from its next page on, ``max_pages`` at most, updating
+        ``run``; True once the window is read to its end."""
+        since = fields.Datetime.to_datetime(run["since"]).replace(tzinfo=dt.timezone.utc)
+        pages = company._apicbase_client().purchase_order_pages(
+            ordered_after=since, first_page=run["page"], page_size=run["page_size"],
+            status__in="ORDERED,DELIVERED", ordering="ordered_on")
+        read = 0
+        for number, items, more in pages:
+            self._follow_up_page(company, items, run)
+            run["page"], read = number + 1, read + 1
+            if not more:
+                return True
+            if max_pages and read >= max_pages:
+                return False
+        return True
+
+    @api.model
+    def _follow_up_page(self, company, items, run):
+        """One page, read and written in a handful of queries, then forgotten: memory stays flat
+        however many orders the window holds."""
         inbox_sudo = as_system(self)
-        totals = {"updated": 0, "recovered": 0, "marked": 0, "unreadable": 0}
-        # Page by page: memory stays flat however many orders the window holds, and each page is
-        # read and written in a handful of queries.
-        for items in split_every(PAGE_SIZE, stream, list):
-            statuses, unreadable = self._read_statuses(items)
-            known = {record.apicbase_id: record for record in inbox_sudo.search(
-                [("company_id", "=", company.id), ("apicbase_id", "in", list(statuses))])}
-            totals["updated"] += inbox_sudo._apply_statuses(
-                {known[order_id]: status for order_id, status in statuses.items() if order_id in known})
-            totals["recovered"] += len(self._recover(company, items, set(known)))
-            totals["unreadable"] += unreadable
-            # Written out, then forgotten: the cache would otherwise hold every page read so far.
-            self.env.flush_all()
-            self.env.invalidate_all()
-        totals["marked"] = self._mark_in_apicbase(company, client)
+        statuses, unreadable = self._read_statuses(items)
+        known = {record.apicbase_id: record for record in inbox_sudo.search(
+            [("company_id", "=", company.id), ("apicbase_id", "in", list(statuses))])}
+        run["updated"] += inbox_sudo._apply_statuses(
+            {known[order_id]: status for order_id, status in statuses.items() if order_id in known})
+        run["recovered"] += len(self._recover(company, items, set(known)))
+        run["unreadable"] += unreadable
+        self.env.flush_all()
+        self.env.invalidate_all()
+
+    @api.model
+    def _follow_up_finish(self, company, run):
+        """Once every page is read: the marks in Apicbase, and what the run found."""
+        totals = {key: run[key] for key in ("updated", "recovered", "unreadable")}
+        totals["marked"] = self._mark_in_apicbase(company, company._apicbase_client())
+        _logger.info("Apicbase follow-up of company %s: %s", company.id, totals)
         return totals
 
     @api.model
@@ -201,27 +231,41 @@ class ApicbaseOrder(models.Model):
         return marked
 
     @api.model
-    def _cron_reconcile(self):
-        for company in self.env["res.company"]._apicbase_connected_companies():
+    def _cron_reconcile(self, limit=FOLLOW_UP_BATCH, page_size=PAGE_SIZE):
+        """The follow-up of every connected company, ``limit`` pages a call: Odoo's scheduler
+        commits each call and calls again while a company's run goes on. A run interrupted (a
+        killed worker) goes on from its next page at the next call."""
+        companies = self.env["res.company"]._apicbase_connected_companies()
+        running = companies.filtered("apicbase_follow_up_run")
+        if not running:
+            for company in companies:
+                company.apicbase_follow_up_run = self._follow_up_begin(company, page_size)
+            running = companies
+        company = running[:1]
+        if company:
+            run = dict(company.apicbase_follow_up_run)
             try:
                 with self.env.cr.savepoint():
-                    self._reconcile(company)
+                    finished = self._follow_up_pages(company, run, limit)
+                    if finished:
+                        self._follow_up_finish(company, run)
+                company.apicbase_follow_up_run = False if finished else run
             except Exception as exc:  # noqa: BLE001 - one company's trouble must not stop the others
                 _logger.warning("Apicbase reconciliation failed for company %s: %s", company.id, exc,
                                 exc_info=not isinstance(exc, (ApicbaseError, UserError)))
+                company.apicbase_follow_up_run = False  # the next run starts it over
+        self.env["ir.cron"]._notify_progress(done=len(company), remaining=len(running.filtered("apicbase_follow_up_run")))
 
     def action_reconcile(self):
+        """Checks the connection at once (a wrong setting shows here), then leaves the follow-up,
+        which may read thousands of orders, to the scheduled action."""
         if not is_apicbase_manager(self.env):
             raise AccessError(_("Only sales managers can check Apicbase on demand; it runs every hour anyway."))
-        companies = self.company_id or self.env.company
-        totals = {"updated": 0, "recovered": 0, "marked": 0, "unreadable": 0}
-        for company in companies:
+        for company in self.company_id or self.env.company:
             try:
-                result = self._reconcile(company)
+                company._apicbase_client().test_connection()
             except ApicbaseError as exc:
                 raise UserError(_("Reading purchase orders from Apicbase failed: %s", exc)) from None
-            for key in totals:
-                totals[key] += result[key]
-        return notification(_("Apicbase checked: %(updated)s order(s) updated, %(recovered)s recovered, "
-                              "%(marked)s marked in Apicbase, %(unreadable)s unreadable (see the server log).",
-                              **totals))
+        return run_in_background(self.env, "apicbase_connector.ir_cron_apicbase_reconcile", _(
+            "Apicbase is being checked in the background: order states are brought up to date and "
+            "missing orders recovered within a few minutes."))

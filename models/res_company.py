@@ -76,6 +76,9 @@ class ResCompany(models.Model):
         string="Newest Apicbase Event", readonly=True,
         help="created_at of the newest event read: the next poll asks for events from there on.")
     apicbase_last_catalogue_pull_at = fields.Datetime(string="Last Customers and Packages Pull", readonly=True)
+    apicbase_follow_up_run = fields.Json(
+        string="Apicbase Follow-up in Progress", groups="base.group_system", readonly=True, copy=False,
+        help="The window, next page and findings of the follow-up the scheduled action is running.")
 
     _sql_constraints = [
         ("apicbase_webhook_token_unique", "unique(apicbase_webhook_token)",

@@ -146,14 +146,46 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
         self.assertTrue(self.sim_order("po-2001")["fetched_by_supplier_at"])
 
     def test_a_manager_checks_apicbase_now(self):
+        """The click checks the connection and hands the follow-up to the scheduled action."""
         manager = self.env["res.users"].create({
             "name": "Mia Manager", "login": "apicbase_reconcile_manager",
             "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_manager").id])]})
         action = self.env["apicbase.order"].with_user(manager).action_reconcile()
         self.assertEqual(action["tag"], "display_notification")
-        self.assertIn("2 recovered", action["params"]["message"])
-        self.assertIn("2 marked in Apicbase", action["params"]["message"])
+        self.assertIn("in the background", action["params"]["message"])
+        cron = self.env.ref("apicbase_connector.ir_cron_apicbase_reconcile")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
+        self.assertFalse(self.inbox("po-2001"), "not inside the click")
+        self.run_scheduled("ir_cron_apicbase_reconcile")
         self.assertEqual(self.inbox("po-2001").state, "done")
+
+    def test_the_scheduled_follow_up_reads_a_few_pages_a_call_and_goes_on_where_it_stopped(self):
+        ordered_on = (datetime.now(timezone.utc) - timedelta(days=2)).isoformat()
+        for index in range(5):
+            self.sim.add_purchase_order(dict(copy.deepcopy(self.known), id=f"po-30{index}",
+                                             order_number=f"PO-30{index}", ordered_on=ordered_on))
+        window = self.env["apicbase.order"]._follow_up_start(self.company).replace(tzinfo=timezone.utc)
+        in_window = [order for order in self.sim.purchase_orders if order["status"] in ("ORDERED", "DELIVERED")
+                     and datetime.fromisoformat(order["ordered_on"].replace("Z", "+00:00")) > window]
+        self.assertGreaterEqual(len(in_window), 7)
+        calls = self.run_scheduled("ir_cron_apicbase_reconcile", limit=2, page_size=2)
+        pages = -(-len(in_window) // 2)
+        self.assertEqual(calls, [(1, 1)] * (-(-pages // 2) - 1) + [(1, 0)], f"{pages} pages, 2 a call")
+        self.assertEqual(self.env["apicbase.order"].search_count(
+            [("apicbase_id", "in", [f"po-30{index}" for index in range(5)] + ["po-2001"])]), 6)
+        self.assertFalse(self.company.sudo().apicbase_follow_up_run)
+
+    def test_an_interrupted_follow_up_goes_on_from_its_next_page(self):
+        run = dict(self.env["apicbase.order"]._follow_up_begin(self.company, page_size=1), page=2, updated=4)
+        self.company.sudo().apicbase_follow_up_run = run
+        self.sim.requests_log.clear()
+        self.assertEqual(self.run_scheduled("ir_cron_apicbase_reconcile", limit=1), [(1, 0)])
+        asked = [entry["query"].get("page") for entry in self.sim.requests_log
+                 if "purchase_orders" in entry["path"] and entry["method"] == "GET"]
+        self.assertEqual(asked, ["2"], "page 1 is not read again")
+        recovered = self.env["apicbase.order"].search([("apicbase_id", "in", ["po-2001", "po-2002"])])
+        self.assertEqual(len(recovered), 1, "the order on page 2 only: page 1 was done before")
+        self.assertEqual(recovered.state, "done")
 
     def test_the_scheduled_follow_up_goes_on_when_one_company_fails(self):
         broken = self.company
@@ -162,7 +194,7 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
                             "apicbase_client_id": self.sim.client_id, "apicbase_client_secret": self.sim.client_secret})
         broken.sudo().apicbase_client_secret = "revoked"
         with self.assertLogs(FOLLOW_UP_LOGGER, "WARNING") as logs:
-            self.env["apicbase.order"]._cron_reconcile()
+            self.assertEqual(self.run_scheduled("ir_cron_apicbase_reconcile"), [(1, 1), (1, 0)])
         self.assertIn(f"reconciliation failed for company {broken.id}", "\n".join(logs.output))
         recovered = self.env["apicbase.order"].search([("apicbase_id", "in", ["po-2001", "po-2002"])])
         self.assertEqual(recovered.company_id, other)
@@ -273,7 +305,8 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
         with self.assertRaisesRegex(UserError, "Reading purchase orders from Apicbase failed"):
             self.env["apicbase.order"].action_reconcile()
         with self.assertLogs(FOLLOW_UP_LOGGER, "WARNING") as logs:
-            self.env["apicbase.order"]._cron_reconcile()
+            self.assertEqual(self.run_scheduled("ir_cron_apicbase_reconcile"), [(1, 0)])
         self.assertIn("reconciliation failed", logs.output[0])
+        self.assertFalse(self.company.sudo().apicbase_follow_up_run, "the next run starts over")
         self.assertNotIn(self.sim.client_secret, "\n".join(logs.output))
         self.assertNotIn("wrong", "\n".join(logs.output))

@@ -336,6 +336,30 @@ def test_purchase_orders_are_asked_by_date_and_narrowed_to_the_moment(sim):
     assert sorted(naive) == ["po-c", "po-d"]
 
 
+@pytest.mark.parametrize("next_style", ["url", "page"])
+def test_purchase_orders_come_page_by_page_and_a_later_call_goes_on_from_any_page(next_style):
+    """A long follow-up stops after a few pages and goes on later: the same filters and page size
+    from page n give the pages a single walk would have given from page n."""
+    with Simulator(next_style=next_style, rate_limit=None) as sim:
+        ordered = [f"2026-11-01T10:00:{second:02d}Z" for second in range(7)]
+        for index, ordered_on in enumerate(ordered):
+            _order_at(sim, f"po-{index}", ordered_on)
+        client = make_client(sim)
+        moment = dt.datetime(2026, 11, 1, 10, 0, 0, tzinfo=dt.timezone.utc)
+        walk = [(number, [o["id"] for o in orders], more) for number, orders, more in
+                client.purchase_order_pages(moment, page_size=2, ordering="ordered_on")]
+        assert [more for _n, _o, more in walk] == [True] * (len(walk) - 1) + [False]
+        assert [number for number, _o, _m in walk] == list(range(1, len(walk) + 1))
+        found = [order_id for _n, orders, _m in walk for order_id in orders]
+        assert found == [f"po-{index}" for index in range(1, 7)], "strictly after the moment, in order"
+        sim.requests_log.clear()
+        later = [(number, [o["id"] for o in orders], more) for number, orders, more in
+                 client.purchase_order_pages(moment, first_page=2, page_size=2, ordering="ordered_on")]
+        assert later == walk[1:]
+        first = [e for e in api_calls(sim, "purchase_orders") if e["method"] == "GET"][0]
+        assert first["query"]["page"] == "2" and first["query"]["page_size"] == "2"
+
+
 def test_date_filter_margin_covers_every_time_zone():
     # The day sent is at least a day and a half before the moment in any zone from -12 to +14.
     for hour in range(24):
