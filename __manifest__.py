@@ -24,6 +24,12 @@
         "views/res_config_settings_views.xml",
         "views/apicbase_menus.xml",
     ],
+    "assets": {
+        # Browser tours (tests/test_tours.py): loaded by the test bundle only, never for users.
+        "web.assets_tests": [
+            "apicbase_connector/static/tests/tours/*.js",
+        ],
+    },
     "pre_init_hook": "pre_init_hook",
     "post_init_hook": "post_init_hook",
     "application": True,

@@ -4,5 +4,6 @@ from . import test_catalogue
 from . import test_order_intake
 from . import test_reconciliation
 from . import test_security
+from . import test_tours
 from . import test_views
 from . import test_webhook

@@ -1,0 +1,97 @@
+import { registry } from "@web/core/registry";
+
+/**
+ * An administrator fills the Apicbase block of the settings, saves, and tests the connection.
+ *
+ * The simulator's URLs and credentials change with every run: tests/test_tours.py hands them over
+ * in the `apicbase_tour` cookie (URI-encoded JSON), read when the tour starts and again after the
+ * reload that saving the settings causes.
+ */
+function simulator() {
+    const cookie = document.cookie.split("; ").find((c) => c.startsWith("apicbase_tour="));
+    if (!cookie) {
+        throw new Error("apicbase_settings_tour needs the apicbase_tour cookie (see tests/test_tours.py)");
+    }
+    return JSON.parse(decodeURIComponent(cookie.slice("apicbase_tour=".length)));
+}
+
+const field = (name) => `.o_field_widget[name='${name}'] input`;
+
+function fill(name, value) {
+    return {
+        content: `fill ${name}`,
+        trigger: field(name),
+        run: (helpers) => helpers.edit(value),
+    };
+}
+
+function expectValue(name, value) {
+    return {
+        content: `${name} kept its value after saving`,
+        trigger: field(name),
+        run() {
+            if (this.anchor.value !== value) {
+                throw new Error(`${name} shows ${JSON.stringify(this.anchor.value)}, expected ${JSON.stringify(value)}`);
+            }
+        },
+    };
+}
+
+registry.category("web_tour.tours").add("apicbase_settings_tour", {
+    url: "/odoo/settings",
+    steps: () => {
+        const sim = simulator();
+        return [
+            {
+                content: "open the Sales settings",
+                trigger: ".settings_tab .tab[data-key='sale_management']",
+                run: "click",
+            },
+            {
+                content: "the Apicbase block shows the webhook URL to give Apicbase",
+                trigger: ".o_field_widget[name='apicbase_webhook_url']:contains('/apicbase/webhook/')",
+            },
+            fill("apicbase_client_id", sim.client_id),
+            fill("apicbase_client_secret", sim.client_secret),
+            fill("apicbase_api_url", sim.api_url),
+            fill("apicbase_token_url", sim.token_url),
+            fill("apicbase_webhook_secret", sim.webhook_secret),
+            {
+                content: "the form knows it has unsaved changes",
+                trigger: ".o_dirty_warning:contains('Unsaved changes')",
+            },
+            {
+                content: "save the settings (the page reloads)",
+                trigger: ".o_form_button_save:enabled",
+                // Saving settings reloads the whole page: wait for it here, so that the next step
+                // runs on the reloaded page and not on the one about to go.
+                async run(helpers) {
+                    const unloading = new Promise((resolve) =>
+                        window.addEventListener("beforeunload", resolve, { once: true })
+                    );
+                    await helpers.click();
+                    await unloading;
+                },
+            },
+            {
+                content: "back on the Sales settings, nothing left unsaved",
+                trigger: ".o-settings-form-view:not(:has(.o_dirty_warning)) .settings_tab .tab[data-key='sale_management']",
+                run: "click",
+            },
+            expectValue("apicbase_client_id", sim.client_id),
+            expectValue("apicbase_client_secret", sim.client_secret),
+            expectValue("apicbase_api_url", sim.api_url),
+            expectValue("apicbase_token_url", sim.token_url),
+            expectValue("apicbase_webhook_secret", sim.webhook_secret),
+            {
+                content: "test the connection",
+                trigger: "button[name='action_apicbase_test_connection']",
+                run: "click",
+            },
+            {
+                content: "Apicbase answered: the success notification says how many customers it lists",
+                trigger: ".o_notification:has(.o_notification_bar.bg-success):contains('Apicbase connection works'):contains('Apicbase lists 3 customer(s) for this supplier.')",
+            },
+        ];
+    },
+});
