@@ -44,7 +44,8 @@ class ApicbaseOrder(models.Model):
         """A run's state: its window and page size (fixed for the whole run, so that page numbers
         stay valid between calls of the scheduled action), the next page and what was found."""
         return {"since": fields.Datetime.to_string(self._follow_up_start(company)), "page": 1,
-                "page_size": page_size, "updated": 0, "recovered": 0, "unreadable": 0}
+                "page_size": page_size, "updated": 0, "recovered": 0, "unreadable": 0,
+                "started": fields.Datetime.to_string(fields.Datetime.now())}
 
     @api.model
     def _follow_up_pages(self, company, run, max_pages=None):
@@ -77,7 +78,13 @@ class ApicbaseOrder(models.Model):
         run["recovered"] += len(self._recover(company, items, set(known)))
         run["unreadable"] += unreadable
         self.env.flush_all()
-        self.env.invalidate_all()
+        self._forget_page()
+
+    def _forget_page(self):
+        """Drops what a page brought into the cache (its orders, sale orders and notes), so memory
+        stays flat; the company, users and settings every page needs stay cached."""
+        for model in ("apicbase.order", "sale.order", "mail.message"):
+            self.env[model].invalidate_model()
 
     @api.model
     def _follow_up_finish(self, company, run):
@@ -85,6 +92,8 @@ class ApicbaseOrder(models.Model):
         totals = {key: run[key] for key in ("updated", "recovered", "unreadable")}
         totals["marked"] = self._mark_in_apicbase(company, company._apicbase_client())
         _logger.info("Apicbase follow-up of company %s: %s", company.id, totals)
+        company._apicbase_record_follow_up(  # for the overview
+            fields.Datetime.to_datetime(run.get("started")) or fields.Datetime.now(), totals)
         return totals
 
     @api.model
@@ -141,6 +150,8 @@ class ApicbaseOrder(models.Model):
             self.browse(ids).write({**dict(changes), "reconciled_at": now})
         if notes:
             self.env["sale.order"].browse(list(notes))._message_log_batch(bodies=notes)
+        # Every order seen, changed or not: a sale order may have changed here since the last run.
+        self.browse([record.id for record in status_by_record])._apicbase_flag_contradictions()
         return updated
 
     def _status_changes(self, status):
@@ -151,7 +162,9 @@ class ApicbaseOrder(models.Model):
             "invoice_status": str(status.invoice_status) if status.invoice_status is not None else False,
         }
         for name in ("viewed_by_supplier_at", "fetched_by_supplier_at"):
-            if getattr(status, name):
+            # Apicbase's stamp fills an empty one; it does not rewrite ours (the same event, seen
+            # by two clocks), which would be a write on every order at every run.
+            if getattr(status, name) and not self[name]:
                 values[name] = naive_utc(getattr(status, name))  # Apicbase's own clock: UTC
         return {name: value for name, value in values.items() if self[name] != value}
 
@@ -169,16 +182,19 @@ class ApicbaseOrder(models.Model):
     @api.model
     def _recover(self, company, items, known_ids):
         """Stores and processes ORDERED orders we never received; one failure skips one order."""
+        candidates = [item for item in items if isinstance(item, dict) and item.get("status") == "ORDERED"
+                      and str(item.get("id")) not in known_ids]
+        if not candidates:  # the usual page: every order is ours already
+            return self.browse()
         # Any company holding the order has it: the same credentials may serve two companies.
         held = set(as_system(self).search(
-            [("apicbase_id", "in", [str(item.get("id")) for item in items if isinstance(item, dict)])]
-        ).mapped("apicbase_id")) | known_ids
+            [("apicbase_id", "in", [str(item.get("id")) for item in candidates])]).mapped("apicbase_id"))
         # A webhook may be on its way for an order placed moments ago: let it arrive first.
         settled = fields.Datetime.now() - RECOVERY_GRACE
         tz = company._apicbase_tz()
         recovered = self.browse()
-        for item in items:
-            if not isinstance(item, dict) or item.get("status") != "ORDERED" or str(item.get("id")) in held:
+        for item in candidates:
+            if str(item.get("id")) in held:
                 continue
             try:
                 order = apicbase_payload.parse_order(item, statuses=apicbase_payload.ORDER_STATUSES)
@@ -227,7 +243,7 @@ class ApicbaseOrder(models.Model):
                     note = _("Acknowledged in Apicbase: the restaurant sees the order as viewed by the supplier.")
                     records.sale_order_id._message_log_batch(bodies=dict.fromkeys(records.sale_order_id.ids, note))
                 records.flush_recordset()
-                self.env.invalidate_all()  # as for the pages read: memory stays flat
+                self._forget_page()  # as for the pages read: memory stays flat
         return marked
 
     @api.model
@@ -253,6 +269,7 @@ class ApicbaseOrder(models.Model):
             except Exception as exc:  # noqa: BLE001 - one company's trouble must not stop the others
                 _logger.warning("Apicbase reconciliation failed for company %s: %s", company.id, exc,
                                 exc_info=not isinstance(exc, (ApicbaseError, UserError)))
+                company._apicbase_record_follow_up(fields.Datetime.now(), error=exc)
                 company.apicbase_follow_up_run = False  # the next run starts it over
         self.env["ir.cron"]._notify_progress(done=len(company), remaining=len(running.filtered("apicbase_follow_up_run")))
 

@@ -196,6 +196,12 @@ class SaleOrder(models.Model):
                 ", ".join(f"{line.product_id.display_name} ({price} → {line.price_unit})"
                           for line, price in rounded.items())))
 
+    def _action_cancel(self):
+        result = super()._action_cancel()
+        # The restaurant may still expect these orders in Apicbase: someone must tell it.
+        self.apicbase_order_id._apicbase_flag_contradictions()
+        return result
+
     def _recompute_prices(self):
         # Asked for the pricelist's prices (Update Prices), the user gets them as on any other line,
         # discount included: Apicbase's net price no longer holds.

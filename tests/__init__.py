@@ -1,6 +1,8 @@
 # Odoo's test loader imports only the modules listed here; tests/pure and
 # tests/live are run by pytest (see tools/run-tests) and never by Odoo.
 from . import test_catalogue
+from . import test_contradictions
+from . import test_health
 from . import test_order_intake
 from . import test_reconciliation
 from . import test_security

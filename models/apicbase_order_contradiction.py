@@ -1,0 +1,117 @@
+"""Contradictions between an Apicbase order and its sale order, each given to a person once.
+
+Two are worth a person's time: the sale order is cancelled while the restaurant still expects the
+delivery (Apicbase: ordered, not closed), and the restaurant has the order delivered or closed while
+Odoo still holds a quotation or, with Inventory, a delivery not done. They are looked for where
+either side changes: when a sale order is cancelled, and when the follow-up reads Apicbase.
+"""
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+
+from .system import as_system
+
+CANCELLED = "cancelled"  # cancelled here, still expected in Apicbase
+UNDELIVERED = "undelivered"  # delivered or closed in Apicbase, still open here
+KINDS = (CANCELLED, UNDELIVERED)
+# Inventory's delivery states of a sale order that still has goods to deliver.
+UNDELIVERED_STATES = ("pending", "started", "partial")
+
+
+class ApicbaseOrder(models.Model):
+    _inherit = "apicbase.order"
+
+    @api.model
+    def _apicbase_tracks_deliveries(self):
+        """Whether sale orders carry a delivery state: only with Inventory (sale_stock), which
+        this addon does not require."""
+        return "delivery_status" in self.env["sale.order"]._fields
+
+    @api.model
+    def _apicbase_contradiction_domains(self):
+        """{kind: domain of the inbox orders whose sale order contradicts Apicbase that way}."""
+        still_open = [("sale_order_id.state", "in", ("draft", "sent"))]
+        if self._apicbase_tracks_deliveries():
+            still_open = ["|", *still_open, "&", ("sale_order_id.state", "=", "sale"),
+                          ("sale_order_id.delivery_status", "in", UNDELIVERED_STATES)]
+        return {
+            CANCELLED: [("sale_order_id.state", "=", "cancel"), ("apicbase_status", "=", "ORDERED"),
+                        ("delivery_closed", "=", False)],
+            UNDELIVERED: ["|", ("delivery_closed", "=", True), ("apicbase_status", "=", "DELIVERED"),
+                          *still_open],
+        }
+
+    def _apicbase_flag_contradictions(self):
+        """Gives the responsible a to-do on each of these orders' sale orders that contradicts
+        Apicbase, unless one is open already for the same contradiction. A few queries whatever
+        the number of orders; returns the activities created."""
+        activities_sudo = as_system(self.env["mail.activity"])
+        if not self:
+            return activities_sudo
+        found = {}  # sale order: (kind, inbox order)
+        for kind, domain in self._apicbase_contradiction_domains().items():
+            for record in as_system(self).search([("id", "in", self.ids), *domain]):
+                found[record.sale_order_id] = (kind, record)
+        if not found:
+            return activities_sudo
+        kind_by_summary = self._apicbase_contradiction_summaries()
+        flagged = {(activity.res_id, kind_by_summary[activity.summary]) for activity in activities_sudo.search([
+            ("res_model", "=", "sale.order"), ("res_id", "in", [sale.id for sale in found]),
+            ("summary", "in", list(kind_by_summary))])}
+        return activities_sudo.create([
+            record._apicbase_contradiction_activity(kind)
+            for sale, (kind, record) in found.items() if (sale.id, kind) not in flagged])
+
+    @api.model
+    def _apicbase_contradiction_summaries(self):
+        """{summary: kind} in every installed language: an activity created in one language is
+        recognised whoever's language the next check runs in."""
+        return {self.with_context(lang=code)._apicbase_contradiction_summary(kind): kind
+                for code, _name in self.env["res.lang"].get_installed() for kind in KINDS}
+
+    @api.model
+    def _apicbase_contradiction_summary(self, kind):
+        if kind == CANCELLED:
+            return _("Cancelled here, still expected in Apicbase")
+        return _("Delivered in Apicbase, still open here")
+
+    def _apicbase_contradiction_activity(self, kind):
+        """The to-do's values, in its assignee's language: the company's Apicbase responsible, else
+        the salesperson."""
+        self.ensure_one()
+        sale = self.sale_order_id
+        user = self.company_id.apicbase_user_id or sale.user_id or self.company_id._apicbase_responsible_user()
+        in_lang = self.with_context(lang=user.lang or self.env.lang)
+        activity_type = self._todo_activity_type()
+        return {
+            "res_model_id": self.env["ir.model"]._get_id("sale.order"),
+            "res_id": sale.id,
+            "activity_type_id": activity_type.id,
+            "summary": in_lang._apicbase_contradiction_summary(kind),
+            "note": Markup("<p>%s</p>") % in_lang._apicbase_contradiction_note(kind),
+            "user_id": user.id or self.env.uid,
+            "date_deadline": fields.Date.context_today(self),
+        }
+
+    def _apicbase_contradiction_note(self, kind):
+        """What contradicts what, and what to do about it."""
+        number, sale = self.name or self.apicbase_id, self.sale_order_id.name
+        if kind == CANCELLED:
+            return _("Sale order %(sale)s is cancelled, but Apicbase order %(number)s is still ordered and "
+                     "not closed: the restaurant still expects the delivery. Tell the restaurant, so that it "
+                     "closes the order in Apicbase, or set the sale order back to quotation if it is to be "
+                     "delivered after all.", sale=sale, number=number)
+        if self.delivery_closed and self.apicbase_status == "DELIVERED":
+            apicbase = _("delivered and closed by the restaurant")
+        elif self.delivery_closed:
+            apicbase = _("closed by the restaurant")
+        else:
+            apicbase = _("delivered")
+        if self.sale_order_id.state in ("draft", "sent"):
+            return _("Apicbase order %(number)s is %(apicbase)s, but sale order %(sale)s is still a quotation. "
+                     "If the goods went out, confirm it (then deliver and invoice it); if they will not, cancel "
+                     "it; if in doubt, ask the restaurant.", number=number, apicbase=apicbase, sale=sale)
+        return _("Apicbase order %(number)s is %(apicbase)s, but the delivery of sale order %(sale)s is not "
+                 "done. If the goods went out, validate the delivery; if what remains will not be "
+                 "delivered, cancel it (no backorder); otherwise ask the restaurant.",
+                 number=number, apicbase=apicbase, sale=sale)

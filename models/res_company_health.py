@@ -1,0 +1,40 @@
+"""What the company remembers of the integration's health: the last follow-up run, and the API
+errors its clients meet (recorded by every client it makes). The overview reads both."""
+import functools
+
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+
+from ..apicbase.errors import ApicbaseError
+from .apicbase_api_error import ErrorRecordingClient
+from .system import as_system
+
+FOLLOW_UP_ERROR_MAX = 500
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    apicbase_follow_up_at = fields.Datetime(
+        string="Last Apicbase Follow-up", readonly=True, help="When the last follow-up run started.")
+    apicbase_follow_up_result = fields.Json(
+        string="Last Apicbase Follow-up Result", readonly=True,
+        help="What the last run found: orders updated, recovered, marked in Apicbase, unreadable.")
+    apicbase_follow_up_error = fields.Char(
+        string="Last Apicbase Follow-up Error", readonly=True, help="Why the last run failed, if it did.")
+
+    def _apicbase_client(self):
+        client = super()._apicbase_client()
+        return ErrorRecordingClient(client, functools.partial(self.env["apicbase.api.error"]._record, self))
+
+    def _apicbase_record_follow_up(self, started, totals=None, error=None):
+        """Remembers the follow-up run that started at ``started``: its counts, or why it failed."""
+        self.ensure_one()
+        if error is not None and not isinstance(error, (ApicbaseError, UserError)):
+            # Its text may be anything (a database message): the server log has the details.
+            error = _("an unexpected error (%s); see the server log.", type(error).__name__)
+        as_system(self).write({
+            "apicbase_follow_up_at": started,
+            "apicbase_follow_up_result": dict(totals) if totals is not None else False,
+            "apicbase_follow_up_error": str(error)[:FOLLOW_UP_ERROR_MAX] if error is not None else False,
+        })
