@@ -5,25 +5,26 @@ What it takes care of, so callers don't:
   asked again once when a call answers 401;
 - pacing under Apicbase's 100 requests per minute, and honouring 429 /
   ``Retry-After`` anyway;
-- retries with exponential backoff and jitter on connection errors, timeouts,
-  429, 5xx and unreadable answers, bounded in attempts and in total time; no
-  retry on other 4xx;
+- retries (urllib3's, on our terms) with exponential backoff and jitter on
+  connection errors, timeouts, 429, 5xx and unreadable answers, bounded in
+  attempts and in total time; no retry on other 4xx;
 - pagination whether ``next`` is an absolute URL or a page number.
 
 Errors carry the HTTP status and Apicbase's message, never a secret or token.
 """
 import collections
+import contextlib
 import datetime as dt
 import json
 import random
 import time
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.util import Timeout
+from urllib3.exceptions import InvalidHeader, MaxRetryError, NewConnectionError, TimeoutError as _Timeout
+from urllib3.util import Retry, Timeout
 
 from .errors import ApicbaseError
 from .payload import parse_datetime
@@ -54,15 +55,6 @@ class TransientError(ApiError):
     """Retries did not help: Apicbase was unreachable, slow, throttling or failing."""
 
 
-class _Retry(Exception):
-    """Internal: this attempt may be retried after ``delay`` seconds (None: backoff)."""
-
-    def __init__(self, error, delay=None):
-        super().__init__(str(error))  # pragma: no mutate: never shown, its .error is
-        self.error = error
-        self.delay = delay
-
-
 def _message_of(response):
     """Apicbase's own words from an error answer, whatever its format."""
     try:
@@ -76,23 +68,6 @@ def _message_of(response):
                 return body[key]
         return "; ".join(f"{key}: {value}" for key, value in body.items())[:300]
     return str(body)[:300]
-
-
-def _retry_after_seconds(response):
-    # pragma: no mutate start (header names ignore case; no header and a junk one both give None)
-    value = (response.headers.get("Retry-After") or "").strip()
-    # pragma: no mutate end
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _decimal_default(value):
@@ -157,16 +132,57 @@ def _after(items, field, moment, inclusive, newest_first=False):
             return
 
 
+class _Retry(Retry):
+    """urllib3's retries (1.26 and 2) on our terms. urllib3 retries network failures and
+    ``RETRY_STATUSES`` on every method, POST and PATCH too, and counts the attempts; ``client``
+    brings the backoff, the sleep, clock, time budget, pacing, and ``Retry-After`` read its way. A
+    status still failing is handed back to it (``raise_on_status=False``), a network failure reported here."""
+
+    def new(self, **kw):
+        retry = super().new(**kw)
+        retry.client = self.client
+        return retry
+
+    def get_retry_after(self, response):
+        """Seconds (decimals too) or an HTTP date; None when there is none to read."""
+        value = response.headers.get("Retry-After", "")  # pragma: no mutate: names ignore case, junk is None
+        with contextlib.suppress(ValueError):
+            return max(0.0, float(value))
+        try:
+            return self.parse_retry_after(value)  # an HTTP date
+        except InvalidHeader:
+            return None
+
+    def increment(self, method=None, url=None, response=None, error=None, *args, **kwargs):
+        try:
+            # With a total alone, urllib3 counts alike whatever it is given here but the method.
+            retry = super().increment(method, url, response, error, *args, **kwargs)  # pragma: no mutate
+            after = self.get_retry_after(response) if response is not None and response.status == 429 else None
+            retry.wait = self.client._backoff(len(retry.history)) if after is None else after
+            if self.client._clock() + retry.wait > self.client._deadline:
+                raise MaxRetryError(None, url, error)  # pragma: no mutate: caught, never read
+        except MaxRetryError:
+            if response is not None:
+                raise  # urllib3 hands the answer back to the client
+            timed_out = isinstance(error, _Timeout) and not isinstance(error, NewConnectionError)
+            raise self.client._gave_up(method, url, "timed out" if timed_out else "connection failed") from None
+        return retry
+
+    def sleep(self, response=None):
+        self.client._sleep(self.wait)
+        self.client._pace()
+
+
 class _ConnectTimeoutAdapter(HTTPAdapter):
-    """Applies the connect timeout at the transport, below ``Session.send``.
+    """Retries (:class:`_Retry`) and applies the connect timeout at the transport, below ``Session.send``.
 
     The session is given the read timeout alone, a plain number: code that wraps
     ``Session.send`` (test harnesses, instrumentation) and compares the timeout with a
     number keeps working, and a dead host still fails after the short connect timeout.
     """
 
-    def __init__(self, connect_timeout):
-        super().__init__()
+    def __init__(self, connect_timeout, retry):
+        super().__init__(max_retries=retry)
         self.connect_timeout = connect_timeout
 
     def send(self, request, stream=False, timeout=None, **kwargs):  # pragma: no mutate: stream is unused
@@ -177,9 +193,11 @@ class _ConnectTimeoutAdapter(HTTPAdapter):
                             timeout=timeout, **kwargs)
 
 
-def _new_session(connect_timeout):
-    session = requests.Session()
-    adapter = _ConnectTimeoutAdapter(connect_timeout)
+def _new_session(client):
+    retry = _Retry(total=client.max_attempts - 1, status_forcelist=RETRY_STATUSES, allowed_methods=None,
+                   raise_on_status=False, respect_retry_after_header=False)  # pragma: no mutate: None is False
+    retry.client = client
+    session, adapter = requests.Session(), _ConnectTimeoutAdapter(client.connect_timeout, retry)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
@@ -205,8 +223,9 @@ class ApicbaseClient:
         self.backoff_max = backoff_max
         self.requests_per_minute = requests_per_minute
         self.token_encoding = token_encoding
-        self.session = session or _new_session(self.connect_timeout)
         self._sleep, self._clock, self._jitter = sleep, clock, jitter
+        # A session of the caller's is used as it is: retries are the transport's (_new_session).
+        self.session = session or _new_session(self)
         # pragma: no mutate start (no token: the expiry is not read until one is fetched)
         self._token = None
         self._token_expires_at = 0.0
@@ -245,18 +264,18 @@ class ApicbaseClient:
         self._token_expires_at = self._clock() + expires_in - margin
         return token
 
-    def _valid_token(self):
+    def token(self):
+        """A valid access token (fetched or cached)."""
         if not self._token or self._clock() >= self._token_expires_at:
             return self._fetch_token()
         return self._token
 
-    def token(self):
-        """A valid access token (fetched or cached)."""
-        return self._valid_token()
-
     # -- transport ---------------------------------------------------------
 
     def _pace(self):
+        """Before each attempt: counts it, and waits while the last minute holds requests_per_minute."""
+        self.request_count += 1
+        self._attempts += 1
         if not self.requests_per_minute:
             return
         now = self._clock()
@@ -268,48 +287,33 @@ class ApicbaseClient:
         self._sent.append(self._clock())
 
     def _send(self, method, url, authenticated=True, **kwargs):
-        """One attempt loop: retries transient failures within the attempt and time budget."""
+        """One request, its transient failures retried below (_Retry); a 401 asks for a new token, once."""
         deadline = self._clock() + self.max_total_seconds
-        path = urlsplit(url).path
-        last_error = None  # pragma: no mutate: set before it is read
-        for attempt in range(1, self.max_attempts + 1):  # pragma: no mutate: the last attempt breaks
-            try:
-                return self._attempt(method, url, authenticated, **kwargs)
-            except _Retry as retry:
-                last_error = retry.error
-                delay = retry.delay if retry.delay is not None else self._backoff(attempt)
-                if attempt == self.max_attempts or self._clock() + delay > deadline:
-                    break
-                self._sleep(delay)
-        raise TransientError(
-            f"Apicbase did not answer {method} {path} after {attempt} attempt(s): {last_error}",
-            status=getattr(last_error, "status", None),  # pragma: no mutate: an ApiError has a status
-            path=path)
-
-    def _attempt(self, method, url, authenticated, headers=None, **kwargs):
-        response = self._call(method, url, authenticated, headers, kwargs)
+        response = self._call(method, url, authenticated, deadline, **kwargs)
         if authenticated and response.status_code == 401:
-            # Expired or revoked token: ask for a new one, once.
             self._token = None  # pragma: no mutate: "" is no token either
-            response = self._call(method, url, authenticated, headers, kwargs)
-        if response.status_code in RETRY_STATUSES:
-            error = ApiError(f"{response.status_code} {_message_of(response)}", response.status_code)
-            delay = _retry_after_seconds(response) if response.status_code == 429 else None
-            raise _Retry(error, delay)
+            response = self._call(method, url, authenticated, deadline, **kwargs)
+        if response.status_code in RETRY_STATUSES:  # still failing when attempts or time ran out
+            status = response.status_code
+            raise self._gave_up(method, url, f"{status} {_message_of(response)}", status)
         return response
 
-    def _call(self, method, url, authenticated, headers, kwargs):
+    def _call(self, method, url, authenticated, deadline, headers=None, **kwargs):
         headers = {"Accept": "application/json", **(headers or {})}
         if authenticated:
-            headers["Authorization"] = f"Bearer {self._valid_token()}"
+            headers["Authorization"] = f"Bearer {self.token()}"
+        self._deadline, self._attempts = deadline, 0  # this request's, for _pace, _Retry and _gave_up
         self._pace()
-        self.request_count += 1
         try:
             return self.session.request(method, url, headers=headers, timeout=self.read_timeout, **kwargs)
-        except requests.Timeout:
-            raise _Retry(ApiError("timed out")) from None
-        except requests.ConnectionError:
-            raise _Retry(ApiError("connection failed")) from None
+        except (requests.Timeout, requests.ConnectionError) as exc:  # not retried below (a caller's session)
+            failure = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
+            raise self._gave_up(method, url, failure) from None
+
+    def _gave_up(self, method, url, failure, status=None):
+        path = urlsplit(url).path
+        return TransientError(f"Apicbase did not answer {method} {path} after {self._attempts} attempt(s): "
+                              f"{failure}", status=status, path=path)
 
     def _backoff(self, attempt):
         ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
@@ -330,13 +334,13 @@ class ApicbaseClient:
         if json_body is not None:
             kwargs["data"] = json.dumps(json_body, default=_decimal_default)
             kwargs["headers"] = {"Content-Type": "application/json"}
-        response = self._send(method, url, params=params, **kwargs)
+        response, path = self._send(method, url, params=params, **kwargs), urlsplit(url).path
         if response.status_code == 401:
             raise AuthenticationError(f"Apicbase refused a fresh token: {_message_of(response)}",
-                                      status=401, path=urlsplit(url).path)
+                                      status=401, path=path)
         if response.status_code >= 400:
-            raise ApiError(f"Apicbase answered {response.status_code} on {urlsplit(url).path}: "
-                           f"{_message_of(response)}", status=response.status_code, path=urlsplit(url).path)
+            raise ApiError(f"Apicbase answered {response.status_code} on {path}: {_message_of(response)}",
+                           status=response.status_code, path=path)
         if not response.content:
             return None
         return self._json(response, url)
@@ -450,7 +454,8 @@ class ApicbaseClient:
         if first_page > 1:
             filters["page"] = first_page
         for number, page in enumerate(self.pages("purchase_orders/", filters, page_size), start=first_page):
-            orders = list(_after(page["results"], "ordered_on", ordered_after, inclusive=False))
+            orders = list(_after(page["results"], "ordered_on", ordered_after,
+                                 inclusive=False))  # pragma: no mutate: None reads as False
             yield number, orders, page.get("next") not in (None, "")
 
     def mark_purchase_orders(self, ids, fetched=False, viewed=False):

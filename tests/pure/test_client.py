@@ -13,7 +13,7 @@ from apicbase import assortment
 from apicbase.client import (ApiError, ApicbaseClient, AuthenticationError, TransientError,
                              date_filter_value, purchase_orders_patch_body)
 import apicbase_simulator
-from apicbase_simulator import Simulator
+from apicbase_simulator import API_PREFIX, Simulator
 
 
 @pytest.fixture
@@ -113,6 +113,20 @@ def test_transient_faults_are_retried(sim, fault):
     {"fail": lambda: sim.fail_next(2, status=503), "drop": lambda: sim.drop_next(2),
      "malformed": lambda: sim.malformed_next(2)}[fault]()
     assert len(list(client.iter_customers())) == 3
+
+
+def test_an_upload_and_a_patch_that_fail_are_sent_again(sim):
+    """Every method is retried, POST and PATCH too: the server had not acted on the failed attempt."""
+    client = make_client(sim)
+    packages, _rejected = assortment.build_assortment(
+        [assortment.Article("RICE-5KG", "Rice 5 kg", price=Decimal("7.5"), content_label="5 kg")])
+    sim.fail_next(1, status=503, method="POST")
+    assert client.post_assortment_file("CUST-3", assortment.dumps(packages))["customer_number"] == "CUST-3"
+    sim.fail_next(1, status=502, method="PATCH")
+    assert client.mark_purchase_orders(["po-1002"], viewed=True) == {"updated": 1}
+    assert [(entry["method"], entry["status"]) for entry in api_calls(sim, API_PREFIX)] == [
+        ("POST", 503), ("POST", 201), ("PATCH", 502), ("PATCH", 200)]
+    assert len([entry for entry in client.iter_files() if entry["customer_number"] == "CUST-3"]) == 1
 
 
 def test_429_honours_retry_after(sim):

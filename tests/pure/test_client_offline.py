@@ -7,7 +7,10 @@ unchecked).
 """
 import datetime as dt
 import email.utils
+import http.server
 import json
+import socket
+import threading
 import time
 from decimal import Decimal
 
@@ -233,62 +236,194 @@ def test_test_connection_gets_a_fresh_token_and_counts_the_customers():
 
 
 # --- retries, waits and the time budget -----------------------------------------------------
+# urllib3 retries below the session, so these cross a real socket to a local server that answers a
+# script; the clock still moves only when the client sleeps.
+
+DROP = "drop"  # a script step: the connection is closed unanswered
+
+
+class _Scripted(http.server.BaseHTTPRequestHandler):
+    def answer(self):
+        wire = self.server.wire
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path == "/oauth/token/":
+            wire.tokens += 1
+            step = (200, {"access_token": f"tok-{wire.tokens}", "expires_in": 3600})
+        else:
+            wire.seen.append((self.command, self.path, self.headers["Authorization"], body))
+            step = wire.script.pop(0)
+        if step == DROP:
+            return  # the connection closes unanswered
+        if isinstance(step, float):
+            time.sleep(step)  # silent past the read timeout
+            return
+        status, content, headers = (*step, {})[:3]
+        data = json.dumps(content).encode()
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PATCH = answer
+
+    def log_message(self, *args):
+        pass
+
+
+class Wire:
+    """A client of a local server answering ``script`` in turn: (status, body[, headers]), DROP or a
+    silence in seconds. The token endpoint answers tok-1, tok-2...; no jitter by default."""
+
+    def __init__(self, *script, **options):
+        self.script, self.seen, self.tokens = list(script), [], 0
+        self.now, self.slept = 1000.0, []
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
+        self.server.wire = self
+        threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True).start()
+        url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        options = {"sleep": self.sleep, "clock": lambda: self.now, "jitter": lambda: 0.0, "timeout": (2, 5),
+                   **options}
+        self.client = ApicbaseClient(url + "/api/v2/", url + "/oauth/token/", "client-id", "client-secret",
+                                     **options)
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def wire():
+    made = []
+    yield lambda *script, **options: made.append(Wire(*script, **options)) or made[-1]
+    for each in made:
+        each.close()
+
 
 @pytest.mark.parametrize("jitter, expected", [(0.0, [0.25, 0.5, 1.0, 2.0]), (0.5, [0.375, 0.75, 1.5, 3.0]),
                                               (1.0, [0.5, 1.0, 2.0, 4.0])])
-def test_by_default_five_attempts_with_doubling_backoff_then_a_transient_error(jitter, expected):
-    h = Harness(*[answer(503, {"detail": "down for maintenance"})] * 5, jitter=lambda: jitter)
-    error = error_of(h.client.request, "GET", "customers/", expected=TransientError)
+def test_by_default_five_attempts_with_doubling_backoff_then_a_transient_error(wire, jitter, expected):
+    w = wire(*[(503, {"detail": "down for maintenance"})] * 5, jitter=lambda: jitter)
+    error = error_of(w.client.request, "GET", "customers/", expected=TransientError)
     assert str(error) == "Apicbase did not answer GET /api/v2/customers/ after 5 attempt(s): 503 down for maintenance"
     assert (error.status, error.path) == (503, "/api/v2/customers/")
-    assert h.slept == expected
+    assert w.slept == expected
+    assert len(w.seen) == 5 and w.client.request_count == 6  # the token's call and five attempts
 
 
-def test_the_backoff_stops_growing_at_thirty_seconds_by_default():
-    h = Harness(*[answer(502)] * 9, max_attempts=9, max_total_seconds=1000)
-    error_of(h.client.request, "GET", "customers/", expected=TransientError)
-    assert h.slept == [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 15.0]
+def test_the_backoff_stops_growing_at_thirty_seconds_by_default(wire):
+    w = wire(*[(502, {"detail": "bad gateway"})] * 9, max_attempts=9, max_total_seconds=1000)
+    error = error_of(w.client.request, "GET", "customers/", expected=TransientError)
+    assert w.slept == [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 15.0]
+    assert str(error).endswith(" after 9 attempt(s): 502 bad gateway") and not w.script
 
 
-@pytest.mark.parametrize("failure, message", [(requests.Timeout(), "timed out"),
-                                              (requests.ConnectionError(), "connection failed")])
-def test_network_failures_are_retried_then_reported(failure, message):
-    h = Harness(failure, answer(body=[]))
-    assert h.client.request("GET", "customers/") == []
-    h = Harness(failure, failure, max_attempts=2)
-    error = error_of(h.client.request, "GET", "customers/", expected=TransientError)
+@pytest.mark.parametrize("failure, message", [(1.5, "timed out"), (DROP, "connection failed")])
+def test_network_failures_are_retried_then_reported(wire, failure, message):
+    w = wire(failure, (200, []), timeout=(2, 0.5))
+    assert w.client.request("GET", "customers/") == [] and w.slept == [0.25] and len(w.seen) == 2
+    w = wire(failure, failure, max_attempts=2, timeout=(2, 0.5))
+    error = error_of(w.client.request, "GET", "customers/", expected=TransientError)
     assert str(error) == f"Apicbase did not answer GET /api/v2/customers/ after 2 attempt(s): {message}"
     assert (error.status, error.path) == (None, "/api/v2/customers/")
+    assert w.slept == [0.25] and len(w.seen) == 2
+
+
+def test_a_refused_connection_is_retried_then_reported():
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    closed.close()  # nothing listens there
+    slept = []
+    client = ApicbaseClient(url + "/api/", url + "/oauth/token/", "id", "secret", max_attempts=3,
+                            sleep=slept.append, jitter=lambda: 0.0)
+    error = error_of(client.token, expected=TransientError)
+    assert str(error) == "Apicbase did not answer POST /oauth/token/ after 3 attempt(s): connection failed"
+    assert (error.status, error.path, slept) == (None, "/oauth/token/", [0.25, 0.5])
 
 
 @pytest.mark.parametrize("retry_after, waited", [("7", 7.0), ("0", 0.0), ("-3", 0.0), ("soon", 0.25),
-                                                 ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0), ("", 0.25)])
-def test_429_waits_as_told(retry_after, waited):
-    h = Harness(answer(429, headers={"Retry-After": retry_after}), answer(body={}))
-    assert h.client.request("GET", "customers/") == {}
-    assert h.slept == [waited]
+                                                 ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0), ("", 0.25),
+                                                 ("1.5", 1.5)])
+def test_429_waits_as_told(wire, retry_after, waited):
+    w = wire((429, {}, {"Retry-After": retry_after}), (200, {}))
+    assert w.client.request("GET", "customers/") == {}
+    assert w.slept == [waited] and len(w.seen) == 2
 
 
-def test_429_with_a_date_waits_until_that_date():
+def test_429_with_a_date_waits_until_that_date(wire):
     when = email.utils.formatdate(time.time() + 100, usegmt=True)
-    h = Harness(answer(429, headers={"Retry-After": when}), answer(body={}))
-    h.client.request("GET", "customers/")
-    assert h.slept == [pytest.approx(100, abs=3)]
+    w = wire((429, {}, {"Retry-After": when}), (200, {}))
+    w.client.request("GET", "customers/")
+    assert w.slept == [pytest.approx(100, abs=3)]
 
 
-def test_retry_after_is_only_read_on_429():
-    h = Harness(answer(503, headers={"Retry-After": "7"}), answer(body={}))
-    h.client.request("GET", "customers/")
-    assert h.slept == [0.25]
+def test_retry_after_is_only_read_on_429(wire):
+    w = wire((503, {}, {"Retry-After": "7"}), (200, {}))
+    w.client.request("GET", "customers/")
+    assert w.slept == [0.25]
+    w = wire((413, {"detail": "too large"}, {"Retry-After": "7"}))  # not retried for a Retry-After alone
+    error = error_of(w.client.request, "GET", "customers/")
+    assert type(error) is ApiError and str(error) == "Apicbase answered 413 on /api/v2/customers/: too large"
+    assert w.slept == [] and len(w.seen) == 1
 
 
-def test_by_default_no_wait_goes_past_two_minutes():
-    h = Harness(answer(429, headers={"Retry-After": "120"}), answer(body={}))
-    assert h.client.request("GET", "customers/") == {} and h.slept == [120.0]
-    h = Harness(answer(429, {"detail": "slow down"}, headers={"Retry-After": "120.5"}))
-    error = error_of(h.client.request, "GET", "customers/", expected=TransientError)
+def test_by_default_no_wait_goes_past_two_minutes(wire):
+    w = wire((429, {}, {"Retry-After": "120"}), (200, {}))
+    assert w.client.request("GET", "customers/") == {} and w.slept == [120.0]
+    w = wire((429, {"detail": "slow down"}, {"Retry-After": "120.5"}))
+    error = error_of(w.client.request, "GET", "customers/", expected=TransientError)
     assert str(error) == "Apicbase did not answer GET /api/v2/customers/ after 1 attempt(s): 429 slow down"
-    assert h.slept == []
+    assert w.slept == [] and len(w.seen) == 1
+
+
+@pytest.mark.parametrize("failure, message", [((503, {"detail": "busy"}), "503 busy"), (DROP, "connection failed")])
+def test_no_retry_starts_that_would_end_past_the_time_budget(wire, failure, message):
+    """Waits of 0.25 and 0.5 s fit in 1 s; the third, 1 s, would end past it."""
+    w = wire(*[failure] * 5, max_total_seconds=1.0)
+    error = error_of(w.client.request, "GET", "customers/", expected=TransientError)
+    assert str(error) == f"Apicbase did not answer GET /api/v2/customers/ after 3 attempt(s): {message}"
+    assert w.slept == [0.25, 0.5] and len(w.seen) == 3
+
+
+def test_the_time_budget_counts_from_the_first_attempt_and_spans_a_new_token(wire):
+    """With a new token the attempts and the backoff start again, the time budget goes on."""
+    w = wire((503, {}), (401, {"detail": "expired"}), *[(503, {"detail": "busy"})] * 4, max_total_seconds=2.0)
+    error = error_of(w.client.request, "GET", "customers/", expected=TransientError)
+    assert str(error) == "Apicbase did not answer GET /api/v2/customers/ after 4 attempt(s): 503 busy"
+    assert w.slept == [0.25, 0.25, 0.5, 1.0] and w.tokens == 2  # at 2 s: 2 s more would end past it
+    assert [auth for _method, _path, auth, _body in w.seen] == ["Bearer tok-1"] * 2 + ["Bearer tok-2"] * 4
+
+
+def test_retries_are_paced_and_counted(wire):
+    w = wire((503, {}), (200, {}), requests_per_minute=2)
+    w.client.token()                      # t=1000
+    assert w.client.request("GET", "a/") == {}   # t=1000: 503; 1000.25: the retry waits for the token call
+    assert w.slept == [0.25, pytest.approx(59.76)] and w.client.request_count == 3
+
+
+def test_a_posted_file_and_a_patch_are_retried_with_the_same_body(wire):
+    w = wire((502, {}), (201, {"id": 9}), (503, {}), (200, {"updated": 1}))
+    assert w.client.post_assortment_file("CUST-1", b"[1]") == {"id": 9}
+    assert w.client.mark_purchase_orders(["a"], fetched=True) == {"updated": 1}
+    (post, post_again, patch, patch_again) = w.seen
+    assert post == post_again and post[:2] == ("POST", "/api/v2/files/") and b'name="file"' in post[3]
+    assert patch == patch_again == ("PATCH", "/api/v2/purchase_orders/", "Bearer tok-1",
+                                    b'{"ids": ["a"], "fetched_by_supplier": true}')
+
+
+def test_a_session_of_the_caller_s_is_used_as_it_is():
+    """Retrying is the transport's: a caller's own session gets one attempt, reported the same way."""
+    h = Harness(answer(503, {"detail": "down"}), requests.Timeout(), requests.ConnectionError())
+    for message in ("503 down", "timed out", "connection failed"):
+        error = error_of(h.client.request, "GET", "customers/", expected=TransientError)
+        assert str(error) == f"Apicbase did not answer GET /api/v2/customers/ after 1 attempt(s): {message}"
+    assert h.slept == [] and len(h.api_calls()) == 3
 
 
 def test_other_client_errors_are_reported_at_once_with_status_and_path():
@@ -453,6 +588,16 @@ def test_marking_orders_patches_only_the_flags_asked_for():
         ("PATCH", API + "purchase_orders/", {"ids": ["b"]})]
 
 
+def test_purchase_order_pages_ask_for_a_page_only_past_the_first_and_end_on_an_empty_next():
+    moment = dt.datetime(2026, 11, 1, 10, 0, tzinfo=dt.timezone.utc)
+    order = {"id": "a", "ordered_on": "2026-11-01T10:00:01Z"}
+    h = Harness(page([order], next_page=""), page([], next_page=None))
+    assert list(h.client.purchase_order_pages(moment)) == [(1, [order], False)]
+    assert list(h.client.purchase_order_pages(moment, first_page=3)) == [(3, [], False)]
+    asked = {"ordered_on__gt": "2026-10-30", "page_size": 200}
+    assert [call["params"] for call in h.api_calls()] == [asked, {**asked, "page": 3}]
+
+
 def test_orders_after_a_moment_exclude_the_moment_itself():
     moment = dt.datetime(2026, 11, 1, 10, 0, tzinfo=dt.timezone.utc)
     orders = [{"id": "same", "ordered_on": "2026-11-01T10:00:00Z"},
@@ -517,10 +662,6 @@ def test_equal_times_are_no_proof_of_a_newest_first_order():
 
 def test_a_proxy_from_the_environment_carries_the_calls(monkeypatch):
     """Behind a company proxy (HTTP_PROXY), every call, the token's too, goes through it."""
-    import http.server
-    import socket
-    import threading
-
     seen = []
 
     class Proxy(http.server.BaseHTTPRequestHandler):
