@@ -27,6 +27,7 @@
         "data/apicbase_todo_data.xml",
         "views/apicbase_menus.xml",
     ],
+    "demo": ["demo/apicbase_demo.xml"],
     "assets": {
         # Browser tours (tests/test_tours.py): loaded by the test bundle only, never for users.
         "web.assets_tests": [

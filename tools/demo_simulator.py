@@ -1,0 +1,137 @@
+"""The Apicbase side of ``bash tools/demo``: the simulator with its seed plus the demo's orders.
+
+    python tools/demo_simulator.py --port 8090 --client-id ID --client-secret SECRET \
+        --webhook-url http://127.0.0.1:8069/apicbase/webhook/TOKEN --webhook-secret SECRET
+
+Serves the simulated API (``tools/apicbase_simulator``) until SIGTERM or Ctrl-C. On SIGUSR1 it
+posts its ORDERED purchase orders to ``--webhook-url``, signed as Apicbase signs them, prints one
+``webhook <id> -> <status> <body>`` line per order and then ``ORDERS SENT <n> <failed>``. The
+orders are those of the seed and a few more (see ``demo_orders``): restaurants CUST-1..3 of the
+addon's demo data ordering its catalogue, one of them naming an article Odoo does not know.
+
+Standard library, werkzeug and requests (Odoo's own dependencies): run it with Odoo's Python.
+"""
+import argparse
+import datetime as dt
+import os
+import signal
+import sys
+import threading
+from decimal import Decimal
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from apicbase_simulator import Simulator, isoformat, webhook_payload  # noqa: E402
+
+# The order of tools/demo's check: these ids become sale orders, UNKNOWN_ARTICLE_ORDER waits in the inbox.
+UNKNOWN_ARTICLE = "OLIVE-OIL-5L"
+UNKNOWN_ARTICLE_ORDER = "po-2004"
+
+
+def _line(article, name, price, quantity):
+    price = Decimal(price)
+    return {"stock_item": {"name": name},
+            "supplier_package": {"supplier_article_number": article,
+                                 "theoretical_price_per_package": str(price)},
+            "quantity_ordered": quantity,
+            "total_theoretical_price": str(price * quantity)}
+
+
+def demo_orders(now=None):
+    """The demo's purchase orders, ordered minutes ago (so the hourly follow-up finds them held, not
+    missing) for delivery tomorrow morning."""
+    now = now or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    tomorrow = (now + dt.timedelta(days=1)).replace(hour=5, minute=0, second=0)
+
+    def order(order_id, number, customer, minutes_ago, owner, lines, remarks=None):
+        total = sum((Decimal(line["total_theoretical_price"]) for line in lines), Decimal("0.000"))
+        return {"id": order_id, "order_number": number, "status": "ORDERED",
+                "ordered_on": isoformat(now - dt.timedelta(minutes=minutes_ago)),
+                "owned_by": {"username": owner}, "order_remarks": remarks, "packages": lines,
+                "expected_delivery_date": isoformat(tomorrow), "theoretical_price": str(total),
+                "supplier_customer_number": customer}
+
+    return [
+        # The seed's ORDERED order (Bistro Anna), dated today.
+        order("po-1002", "PO-1002", "CUST-1", 9, "chef.anna",
+              [_line("POT-3X1KG", "Potatoes", "5.400", 2),
+               _line("COLA-4X6X33", "Cola 33 cl", "19.990", 2),
+               _line("BEEF-KG", "Beef", "24.500", 3)],
+              remarks="Back door, please"),
+        # Brasserie du Parc orders at its own prices (its pricelist in Odoo).
+        order("po-2001", "BDP-0412", "CUST-2", 8, "marc.brasserie",
+              [_line("POT-1KG", "Potatoes", "1.850", 10),
+               _line("COLA-4X6X33", "Cola 33 cl", "18.500", 2),
+               _line("BUTTER-10X250G", "Butter", "22.230", 1)]),
+        # Trattoria Verde.
+        order("po-2002", "TV-0077", "CUST-3", 7, "giulia",
+              [_line("FLOUR-10X100G", "Flour 00", "7.250", 4),
+               _line("TOM-6KG", "Tomatoes", "14.800", 2),
+               _line("EGG-30", "Eggs", "8.700", 3)]),
+        # An Apicbase price the pricelist disagrees with: the sale order flags the line.
+        order("po-2003", "BDP-0413", "CUST-2", 6, "marc.brasserie",
+              [_line("BEEF-KG", "Beef", "24.500", 5),
+               _line("POT-1KG", "Potatoes", "1.850", 20)],
+              remarks="Steak night on Friday"),
+        # An article Odoo does not know: the order waits in the inbox for a person.
+        order(UNKNOWN_ARTICLE_ORDER, "PO-1004", "CUST-1", 5, "chef.anna",
+              [_line("POT-1KG", "Potatoes", "1.950", 5),
+               _line(UNKNOWN_ARTICLE, "Olive oil", "42.000", 2)]),
+    ]
+
+
+def _arguments(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--client-id", default="demo-client")
+    parser.add_argument("--client-secret", default="demo-client-secret")
+    parser.add_argument("--webhook-url", required=True)
+    parser.add_argument("--webhook-secret", help="signing key (default: the client secret)")
+    return parser.parse_args(argv)
+
+
+def send_orders(sim, url, secret):
+    with sim.lock:
+        orders = [webhook_payload(o) for o in sim.purchase_orders if o.get("status") == "ORDERED"]
+    failed = 0
+    for order in orders:
+        try:
+            response = sim.send_order_webhook(url, order, secret, timeout=60)
+            body = " ".join(response.text.split())[:300]
+            print(f"webhook {order['id']} -> {response.status_code} {body}", flush=True)
+            failed += not 200 <= response.status_code < 300
+        except Exception as exc:  # noqa: BLE001 - report it, keep serving
+            print(f"webhook {order['id']} -> failed: {type(exc).__name__}: {exc}", flush=True)
+            failed += 1
+    print(f"ORDERS SENT {len(orders)} {failed}", flush=True)
+
+
+def make_simulator(client_id, client_secret, host="127.0.0.1", port=0):
+    """The simulator (not started) with its seed and the demo's orders."""
+    sim = Simulator(client_id=client_id, client_secret=client_secret, host=host, port=port, rate_limit=100)
+    for order in demo_orders():
+        sim.add_purchase_order(order)
+    return sim
+
+
+def main(argv=None):
+    args = _arguments(argv)
+    sim = make_simulator(args.client_id, args.client_secret, args.host, args.port)
+    send, stop = threading.Event(), threading.Event()
+    signal.signal(signal.SIGUSR1, lambda *_: send.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    sim.start()
+    print(f"SIMULATOR READY {sim.base_url}", flush=True)
+    try:
+        while not stop.is_set():
+            if send.wait(0.2):
+                send.clear()
+                send_orders(sim, args.webhook_url, args.webhook_secret or args.client_secret)
+    finally:
+        sim.stop()
+
+
+if __name__ == "__main__":
+    main()
