@@ -37,5 +37,4 @@
     "pre_init_hook": "pre_init_hook",
     "post_init_hook": "post_init_hook",
     "application": True,
-    "installable": True,
 }

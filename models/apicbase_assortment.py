@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools.safe_eval import safe_eval
 
@@ -49,7 +49,7 @@ class ApicbaseAssortment(models.Model):
     product_domain = fields.Char(string="Product Filter", default="[('sale_ok', '=', True)]")
     product_ids = fields.Many2many("product.product", string="Product List", check_company=True)
     pricelist_id = fields.Many2one(
-        "product.pricelist", string="Pricelist", required=True, check_company=True,
+        "product.pricelist", required=True, check_company=True,
         help="Prices the assortment: a customer-specific pricelist gives customer-specific prices.")
     auto_publish = fields.Boolean(
         string="Republish Automatically", default=True,
@@ -168,9 +168,9 @@ class ApicbaseAssortment(models.Model):
         self.write({"validation_report": self._report_html(packages, rejected, articles),
                     "validation_checked_at": fields.Datetime.now()})
         if rejected:
-            return notification(_("%(bad)s of %(total)s product(s) would be rejected: see the Validation tab.",
+            return notification(self.env._("%(bad)s of %(total)s product(s) would be rejected: see the Validation tab.",
                              bad=len(rejected), total=len(articles)), "warning")
-        return notification(_("All %s product(s) are ready for Apicbase.", len(packages)), "success")
+        return notification(self.env._("All %s product(s) are ready for Apicbase.", len(packages)), "success")
 
     def _report_html(self, packages, rejected, articles):
         warnings = {article.third_party_id or article.name: found for article in articles
@@ -178,13 +178,13 @@ class ApicbaseAssortment(models.Model):
                     and (found := assortment_lib.package_warnings(article))}
         names = {article.third_party_id or article.name: article.name for article in articles}
         if not rejected:
-            head = Markup("<p>%s</p>") % _("All %s product(s) are valid.", len(packages))
+            head = Markup("<p>%s</p>") % self.env._("All %s product(s) are valid.", len(packages))
         else:
-            head = Markup("<p>%s</p>") % _("%(bad)s of %(total)s product(s) would be rejected by Apicbase:",
-                                           bad=len(rejected), total=len(articles))
+            head = Markup("<p>%s</p>") % self.env._("%(bad)s of %(total)s product(s) would be rejected by Apicbase:",
+                                                    bad=len(rejected), total=len(articles))
             head += self._problem_table(rejected, names)
         if warnings:
-            head += Markup("<p>%s</p>") % _("Accepted, but Apicbase's quality check asks for better data:")
+            head += Markup("<p>%s</p>") % self.env._("Accepted, but Apicbase's quality check asks for better data:")
             head += self._problem_table(warnings, names)
         return head
 
@@ -196,36 +196,37 @@ class ApicbaseAssortment(models.Model):
                                 for field, message in problems))
             for key, problems in sorted(problems_by_key.items()))
         return Markup("<table class='table table-sm'><thead><tr><th>%s</th><th>%s</th><th>%s</th></tr>"
-                      "</thead><tbody>%s</tbody></table>") % (_("Article"), _("Product"), _("Problems"), rows)
+                      "</thead><tbody>%s</tbody></table>") % (
+            self.env._("Article"), self.env._("Product"), self.env._("Problems"), rows)
 
     def action_publish(self):
         """One assortment is published at once; several are left to the scheduled action, which
         builds and uploads a few at a time instead of holding the browser for minutes."""
         # Checked before anything is built or sent: the upload cannot be taken back.
         if not is_apicbase_manager(self.env):
-            raise AccessError(_("Only sales managers can publish assortments to Apicbase."))
+            raise AccessError(self.env._("Only sales managers can publish assortments to Apicbase."))
         if len(self) > 1:
             as_system(self).publish_pending = "always"
-            return run_in_background(self.env, "apicbase_connector.ir_cron_apicbase_publish_changed", _(
+            return run_in_background(self.env, "apicbase_connector.ir_cron_apicbase_publish_changed", self.env._(
                 "%s assortments are being published in the background; each one's chatter tells when "
                 "it is done, or why not.", len(self)))
         self._publish()
-        return notification(_("Published. Apicbase processes the file in the background; its events "
-                              "appear here once read."), "success")
+        return notification(self.env._("Published. Apicbase processes the file in the background; its events "
+                                       "appear here once read."), "success")
 
     def _publish(self, packages=None, rejected=None):
         self.ensure_one()
         if packages is None:
             packages, rejected, _articles = self._build()
         if not packages:
-            raise UserError(_("Nothing to publish in %s: no product is valid (use Validate).", self.name))
+            raise UserError(self.env._("Nothing to publish in %s: no product is valid (use Validate).", self.name))
         client = self.company_id._apicbase_client()
         sent_at = fields.Datetime.now()  # before the upload: its events may come while it runs
         try:
             answer = client.post_assortment_file(self.customer_number, assortment_lib.dumps(packages))
         except ApicbaseError as exc:
-            raise UserError(_("Apicbase refused the assortment %(name)s: %(error)s", name=self.name,
-                              error=exc)) from None
+            raise UserError(self.env._("Apicbase refused the assortment %(name)s: %(error)s", name=self.name,
+                                       error=exc)) from None
         # Events of earlier files no longer describe what Apicbase holds.
         self.event_ids.filtered("current").write({"current": False})
         self.write({
@@ -241,27 +242,27 @@ class ApicbaseAssortment(models.Model):
         poll = self.env.ref("apicbase_connector.ir_cron_apicbase_poll_events", raise_if_not_found=False)
         if poll:
             as_system(poll)._trigger(fields.Datetime.now() + datetime.timedelta(minutes=2))
-        body = _("Published %(count)s package(s) to Apicbase for customer number %(number)s.",
-                 count=len(packages), number=self.customer_number)
+        body = self.env._("Published %(count)s package(s) to Apicbase for customer number %(number)s.",
+                          count=len(packages), number=self.customer_number)
         if rejected:
-            body += " " + _("Left out (invalid): %s.", ", ".join(sorted(rejected)))
+            body += " " + self.env._("Left out (invalid): %s.", ", ".join(sorted(rejected)))
         self.message_post(body=body)
 
     def action_view_events(self):
         self.ensure_one()
-        return open_records("apicbase.sync.event", _("Sync Events"), domain=[("assortment_id", "=", self.id)],
+        return open_records("apicbase.sync.event", self.env._("Sync Events"), domain=[("assortment_id", "=", self.id)],
                             context={"search_default_current": 1})
 
     def action_poll_events(self):
         if not is_apicbase_manager(self.env):
-            raise AccessError(_("Only sales managers can read Apicbase's events on demand; they are "
-                                "read every 15 minutes anyway."))
+            raise AccessError(self.env._("Only sales managers can read Apicbase's events on demand; they are "
+                                         "read every 15 minutes anyway."))
         for company in self.company_id:
             try:
                 self.env["apicbase.sync.event"]._poll(company)
             except ApicbaseError as exc:
-                raise UserError(_("Reading Apicbase's events failed: %s", exc)) from None
-        return notification(_("Events read from Apicbase."), "success")
+                raise UserError(self.env._("Reading Apicbase's events failed: %s", exc)) from None
+        return notification(self.env._("Events read from Apicbase."), "success")
 
     def _apicbase_update_sync_state(self):
         for assortment in self:
@@ -300,5 +301,5 @@ class ApicbaseAssortment(models.Model):
                             exc_info=not isinstance(exc, (ApicbaseError, UserError)))
             if self.publish_pending == "always":  # someone waits for it: tell them where they look
                 known = isinstance(exc, (ApicbaseError, UserError)) and exc.args
-                self.message_post(body=_("Not published: %s", exc.args[0] if known else _(
+                self.message_post(body=self.env._("Not published: %s", exc.args[0] if known else self.env._(
                     "an unexpected error (%s); see the server log.", type(exc).__name__)))

@@ -1,6 +1,6 @@
 import logging
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..apicbase.errors import ApicbaseError
@@ -96,9 +96,10 @@ class ApicbaseCustomer(models.Model):
             "|", ("apicbase_customer_number", "in", numbers), ("ref", "in", numbers),
         ])
         for customer in self:
-            allowed = partners.filtered(lambda p: not p.company_id or p.company_id == customer.company_id)
-            match = allowed.filtered(lambda p: p.apicbase_customer_number == customer.customer_number) \
-                or allowed.filtered(lambda p: p.ref == customer.customer_number)
+            company, number = customer.company_id, customer.customer_number
+            allowed = partners.filtered(lambda p, company=company: not p.company_id or p.company_id == company)
+            match = allowed.filtered(lambda p, number=number: p.apicbase_customer_number == number) \
+                or allowed.filtered(lambda p, number=number: p.ref == number)
             if len(match) == 1:
                 customer.partner_id = match
 
@@ -120,7 +121,7 @@ class ApicbaseCustomer(models.Model):
                     self._log_pull_failure(company, exc)
         batch = customers_sudo.search([("packages_due", "=", True)], limit=limit, order="company_id, id")
         for company in batch.company_id:
-            of_company = batch.filtered(lambda customer: customer.company_id == company)
+            of_company = batch.filtered(lambda customer, company=company: customer.company_id == company)
             try:
                 with self.env.cr.savepoint():
                     self.env["apicbase.package"]._pull(company, of_company)
@@ -140,18 +141,18 @@ class ApicbaseCustomer(models.Model):
         """Reads the customer list at once (short, and a wrong setting shows here), then leaves
         their packages, which take one call per customer, to the scheduled action."""
         if not is_apicbase_manager(self.env):
-            raise AccessError(_("Only sales managers can read customers and packages from Apicbase on "
-                                "demand; they are read every day anyway."))
+            raise AccessError(self.env._("Only sales managers can read customers and packages from Apicbase "
+                                         "on demand; they are read every day anyway."))
         try:
             customers = as_system(self)._pull(self.env.company)
         except ApicbaseError as exc:
-            raise UserError(_("Reading customers from Apicbase failed: %s", exc)) from None
+            raise UserError(self.env._("Reading customers from Apicbase failed: %s", exc)) from None
         customers.packages_due = True
-        return run_in_background(self.env, "apicbase_connector.ir_cron_apicbase_pull_catalogue", _(
+        return run_in_background(self.env, "apicbase_connector.ir_cron_apicbase_pull_catalogue", self.env._(
             "%s customer(s) read from Apicbase. Their packages are being read in the background; "
             "the Packages list fills in within a few minutes.", len(customers)))
 
     def action_view_packages(self):
         self.ensure_one()
-        return open_records("apicbase.package", _("Packages of %s", self.customer_number),
+        return open_records("apicbase.package", self.env._("Packages of %s", self.customer_number),
                             domain=[("customer_id", "=", self.id)])

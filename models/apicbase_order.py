@@ -3,7 +3,7 @@ import logging
 
 from psycopg2 import OperationalError
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import clean_context
@@ -56,11 +56,11 @@ class ApicbaseOrder(models.Model):
     # What Apicbase says of the order since (read by reconciliation).
     apicbase_status = fields.Selection(
         APICBASE_STATUSES,
-        string="Apicbase Status", readonly=True, default="ORDERED")
+        readonly=True, default="ORDERED")
     delivery_closed = fields.Boolean(readonly=True, help="The restaurant expects no more deliveries.")
     invoice_status = fields.Selection(
         INVOICE_STATUSES,
-        string="Invoice Status", readonly=True)
+        readonly=True)
     viewed_by_supplier_at = fields.Datetime(string="Acknowledged in Apicbase", readonly=True)
     fetched_by_supplier_at = fields.Datetime(string="Marked Fetched in Apicbase", readonly=True)
     reconciled_at = fields.Datetime(string="Last Checked in Apicbase", readonly=True)
@@ -143,7 +143,7 @@ class ApicbaseOrder(models.Model):
                         self.name, self.apicbase_id, self.attempt_count, type(exc).__name__, exc,
                         exc_info=not isinstance(exc, OperationalError))
         if self.attempt_count > len(RETRY_DELAYS):
-            self._mark_failed(_(
+            self._mark_failed(self.env._(
                 "Processing failed %(count)s times for a reason that is not the order's (last: %(type)s: "
                 "%(error)s). Automatic attempts have stopped: retry once the cause is fixed, or see the "
                 "server log.", count=self.attempt_count, type=type(exc).__name__, error=exc), "error")
@@ -151,7 +151,7 @@ class ApicbaseOrder(models.Model):
         # Counted from the attempt itself, so the delay is exact whatever second this line runs in.
         at = (self.processed_at or fields.Datetime.now()) + RETRY_DELAYS[self.attempt_count - 1]
         self.write({"state": "received", "failure_reason": False, "next_attempt_at": at,
-                    "error_message": _(
+                    "error_message": self.env._(
                         "Attempt %(count)s failed (%(type)s: %(error)s); the next automatic attempt is due "
                         "at %(at)s UTC.", count=self.attempt_count, type=type(exc).__name__, error=exc,
                         at=at)})
@@ -283,23 +283,23 @@ class ApicbaseOrder(models.Model):
             return apicbase_payload.parse_order_json(
                 self.raw_payload or "", statuses=apicbase_payload.ORDER_STATUSES)
         except PayloadError as exc:
-            raise UserError(_("The stored payload is not a valid Apicbase order: %s", exc)) from None
+            raise UserError(self.env._("The stored payload is not a valid Apicbase order: %s", exc)) from None
 
     def _mark_done(self, sale):
         self.write({"state": "done", "error_message": False, "failure_reason": False, "next_attempt_at": False})
         self.activity_ids.filtered(lambda a: a.activity_type_id == self._todo_activity_type()) \
-            .action_feedback(feedback=_("Sale order %s created.", sale.name))
+            .action_feedback(feedback=self.env._("Sale order %s created.", sale.name))
 
     def _mark_failed(self, message, reason):
         self.write({"state": "failed", "error_message": message, "failure_reason": reason, "next_attempt_at": False})
-        self.message_post(body=_("Attempt %(attempt)s failed: %(message)s",
-                                 attempt=self.attempt_count, message=message))
+        self.message_post(body=self.env._("Attempt %(attempt)s failed: %(message)s",
+                                          attempt=self.attempt_count, message=message))
         self._schedule_attention_activity(message)
 
     def _mark_refused(self, message):
         self.write({"state": "refused", "error_message": message, "failure_reason": "mapping",
                     "next_attempt_at": False})
-        self.message_post(body=_("Refused: %s", message))
+        self.message_post(body=self.env._("Refused: %s", message))
 
     def _todo_activity_type(self):
         return self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
@@ -308,7 +308,7 @@ class ApicbaseOrder(models.Model):
         activity_type = self._todo_activity_type()
         if not activity_type:
             return
-        summary = _("Apicbase order %s needs attention", self.name)
+        summary = self.env._("Apicbase order %s needs attention", self.name)
         open_activity = self.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
         if open_activity:
             open_activity.write({"note": message, "summary": summary})
@@ -331,13 +331,13 @@ class ApicbaseOrder(models.Model):
         self.check_access("read")
         to_process = self.filtered(lambda r: r.state in ("received", "failed"))
         if not to_process:
-            raise UserError(_("Only orders that are waiting or need attention can be retried."))
+            raise UserError(self.env._("Only orders that are waiting or need attention can be retried."))
         for record in to_process:
-            record.message_post(body=_("Retried by %s.", self.env.user.name))
+            record.message_post(body=self.env._("Retried by %s.", self.env.user.name))
         as_system(to_process).with_context(clean_context(self.env.context))._process()
         done = to_process.filtered(lambda r: r.state == "done")
-        message = _("%(done)s of %(total)s order(s) now have a sale order.",
-                    done=len(done), total=len(to_process))
+        message = self.env._("%(done)s of %(total)s order(s) now have a sale order.",
+                             done=len(done), total=len(to_process))
         return notification(message, "success" if len(done) == len(to_process) else "warning",
                             next_action={"type": "ir.actions.act_window_close"} if len(self) > 1 else RELOAD)
 

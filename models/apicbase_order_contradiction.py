@@ -7,7 +7,7 @@ either side changes: when a sale order is cancelled, and when the follow-up read
 """
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from .system import as_system
 
@@ -72,8 +72,8 @@ class ApicbaseOrder(models.Model):
     @api.model
     def _apicbase_contradiction_summary(self, kind):
         if kind == CANCELLED:
-            return _("Cancelled here, still expected in Apicbase")
-        return _("Delivered in Apicbase, still open here")
+            return self.env._("Cancelled here, still expected in Apicbase")
+        return self.env._("Delivered in Apicbase, still open here")
 
     def _apicbase_contradiction_activity(self, kind):
         """The to-do's values, in its assignee's language: the company's Apicbase responsible, else
@@ -97,21 +97,22 @@ class ApicbaseOrder(models.Model):
         """What contradicts what, and what to do about it."""
         number, sale = self.name or self.apicbase_id, self.sale_order_id.name
         if kind == CANCELLED:
-            return _("Sale order %(sale)s is cancelled, but Apicbase order %(number)s is still ordered and "
-                     "not closed: the restaurant still expects the delivery. Tell the restaurant, so that it "
-                     "closes the order in Apicbase, or set the sale order back to quotation if it is to be "
-                     "delivered after all.", sale=sale, number=number)
+            return self.env._("Sale order %(sale)s is cancelled, but Apicbase order %(number)s is still ordered and "
+                              "not closed: the restaurant still expects the delivery. Tell the restaurant, so that it "
+                              "closes the order in Apicbase, or set the sale order back to quotation if it is to be "
+                              "delivered after all.", sale=sale, number=number)
         if self.delivery_closed and self.apicbase_status == "DELIVERED":
-            apicbase = _("delivered and closed by the restaurant")
+            apicbase = self.env._("delivered and closed by the restaurant")
         elif self.delivery_closed:
-            apicbase = _("closed by the restaurant")
+            apicbase = self.env._("closed by the restaurant")
         else:
-            apicbase = _("delivered")
+            apicbase = self.env._("delivered")
         if self.sale_order_id.state in ("draft", "sent"):
-            return _("Apicbase order %(number)s is %(apicbase)s, but sale order %(sale)s is still a quotation. "
-                     "If the goods went out, confirm it (then deliver and invoice it); if they will not, cancel "
-                     "it; if in doubt, ask the restaurant.", number=number, apicbase=apicbase, sale=sale)
-        return _("Apicbase order %(number)s is %(apicbase)s, but the delivery of sale order %(sale)s is not "
-                 "done. If the goods went out, validate the delivery; if what remains will not be "
-                 "delivered, cancel it (no backorder); otherwise ask the restaurant.",
-                 number=number, apicbase=apicbase, sale=sale)
+            return self.env._(
+                "Apicbase order %(number)s is %(apicbase)s, but sale order %(sale)s is still a quotation. If the "
+                "goods went out, confirm it (then deliver and invoice it); if they will not, cancel it; if in "
+                "doubt, ask the restaurant.", number=number, apicbase=apicbase, sale=sale)
+        return self.env._("Apicbase order %(number)s is %(apicbase)s, but the delivery of sale order %(sale)s is not "
+                          "done. If the goods went out, validate the delivery; if what remains will not be "
+                          "delivered, cancel it (no backorder); otherwise ask the restaurant.",
+                          number=number, apicbase=apicbase, sale=sale)

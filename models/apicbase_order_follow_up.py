@@ -5,7 +5,7 @@ import json
 import logging
 from collections import defaultdict
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import split_every
 
@@ -20,9 +20,9 @@ from .system import as_system
 _logger = logging.getLogger(__name__)
 
 
+# One concern a file (the follow-up apart from intake and processing), as Odoo itself splits sale.
 class ApicbaseOrder(models.Model):
-    _inherit = "apicbase.order"
-
+    _inherit = "apicbase.order"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _reconcile(self, company):
@@ -145,7 +145,7 @@ class ApicbaseOrder(models.Model):
             if described:  # stamps only: kept, but no news
                 updated += 1
                 if record.sale_order_id:
-                    notes[record.sale_order_id.id] = _("Apicbase: %s", described)
+                    notes[record.sale_order_id.id] = self.env._("Apicbase: %s", described)
         for changes, ids in ids_by_changes.items():
             self.browse(ids).write({**dict(changes), "reconciled_at": now})
         if notes:
@@ -171,12 +171,13 @@ class ApicbaseOrder(models.Model):
     def _describe_changes(self, changes):
         parts = []
         if "apicbase_status" in changes:
-            parts.append(_("status %(old)s → %(new)s", old=self.apicbase_status or "-", new=changes["apicbase_status"]))
+            parts.append(self.env._("status %(old)s → %(new)s", old=self.apicbase_status or "-",
+                                    new=changes["apicbase_status"]))
         if changes.get("delivery_closed"):
-            parts.append(_("delivery closed by the restaurant"))
+            parts.append(self.env._("delivery closed by the restaurant"))
         if changes.get("invoice_status") not in (None, False, "0"):  # "not received yet" is no news
             labels = dict(self._fields["invoice_status"]._description_selection(self.env))
-            parts.append(_("invoice %s", labels[changes["invoice_status"]].lower()))
+            parts.append(self.env._("invoice %s", labels[changes["invoice_status"]].lower()))
         return ", ".join(parts)
 
     @api.model
@@ -240,7 +241,8 @@ class ApicbaseOrder(models.Model):
                 records.write({stamp: fields.Datetime.now()})
                 marked += len(records)
                 if flag == "viewed":
-                    note = _("Acknowledged in Apicbase: the restaurant sees the order as viewed by the supplier.")
+                    note = self.env._(
+                        "Acknowledged in Apicbase: the restaurant sees the order as viewed by the supplier.")
                     records.sale_order_id._message_log_batch(bodies=dict.fromkeys(records.sale_order_id.ids, note))
                 records.flush_recordset()
                 self._forget_page()  # as for the pages read: memory stays flat
@@ -271,18 +273,20 @@ class ApicbaseOrder(models.Model):
                                 exc_info=not isinstance(exc, (ApicbaseError, UserError)))
                 company._apicbase_record_follow_up(fields.Datetime.now(), error=exc)
                 company.apicbase_follow_up_run = False  # the next run starts it over
-        self.env["ir.cron"]._notify_progress(done=len(company), remaining=len(running.filtered("apicbase_follow_up_run")))
+        remaining = len(running.filtered("apicbase_follow_up_run"))
+        self.env["ir.cron"]._notify_progress(done=len(company), remaining=remaining)
 
     def action_reconcile(self):
         """Checks the connection at once (a wrong setting shows here), then leaves the follow-up,
         which may read thousands of orders, to the scheduled action."""
         if not is_apicbase_manager(self.env):
-            raise AccessError(_("Only sales managers can check Apicbase on demand; it runs every hour anyway."))
+            raise AccessError(self.env._(
+                "Only sales managers can check Apicbase on demand; it runs every hour anyway."))
         for company in self.company_id or self.env.company:
             try:
                 company._apicbase_client().test_connection()
             except ApicbaseError as exc:
-                raise UserError(_("Reading purchase orders from Apicbase failed: %s", exc)) from None
-        return run_in_background(self.env, "apicbase_connector.ir_cron_apicbase_reconcile", _(
+                raise UserError(self.env._("Reading purchase orders from Apicbase failed: %s", exc)) from None
+        return run_in_background(self.env, "apicbase_connector.ir_cron_apicbase_reconcile", self.env._(
             "Apicbase is being checked in the background: order states are brought up to date and "
             "missing orders recovered within a few minutes."))

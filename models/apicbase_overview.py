@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from babel.dates import format_timedelta
 
-from odoo import _, fields, models, tools
+from odoo import fields, models, tools
 from odoo.tools.misc import babel_locale_parse
 
 from .actions import open_records
@@ -28,7 +28,7 @@ class ApicbaseOverview(models.Model):
 
     company_id = fields.Many2one("res.company", readonly=True)
     connected = fields.Boolean(compute="_compute_figures", help="The API client id and secret are set.")
-    last_order_id = fields.Many2one("apicbase.order", string="Last Order", compute="_compute_figures")
+    last_order_id = fields.Many2one("apicbase.order", compute="_compute_figures")
     last_order_at = fields.Datetime(string="Last Order Received", compute="_compute_figures")
     last_order_age = fields.Char(compute="_compute_figures")
     attention_count = fields.Integer(string="Orders Needing Attention", compute="_compute_figures")
@@ -103,12 +103,12 @@ class ApicbaseOverview(models.Model):
     def _follow_up_summary(self):
         company = self.company_id
         if not company.apicbase_follow_up_at:
-            return _("Not run yet")
+            return self.env._("Not run yet")
         if company.apicbase_follow_up_error:
-            return _("Failed: %s", company.apicbase_follow_up_error)
+            return self.env._("Failed: %s", company.apicbase_follow_up_error)
         found = company.apicbase_follow_up_result or {}
-        return _("%(updated)s updated, %(recovered)s recovered, %(marked)s marked in Apicbase, "
-                 "%(unreadable)s unreadable", **{key: found.get(key, 0)
+        return self.env._("%(updated)s updated, %(recovered)s recovered, %(marked)s marked in Apicbase, "
+                          "%(unreadable)s unreadable", **{key: found.get(key, 0)
                                                  for key in ("updated", "recovered", "marked", "unreadable")})
 
     def _ago(self, moment):
@@ -117,7 +117,7 @@ class ApicbaseOverview(models.Model):
             return False
         age = fields.Datetime.now() - moment
         if age < JUST_NOW:  # seconds are noise here, and a clock a little ahead would say "in 2 seconds"
-            return _("just now")
+            return self.env._("just now")
         return format_timedelta(-age, add_direction=True, locale=babel_locale_parse(self.env.lang or "en_US"))
 
     # ------------------------------------------------------------------
@@ -133,15 +133,15 @@ class ApicbaseOverview(models.Model):
         return open_records("apicbase.order", res_id=self.last_order_id.id)
 
     def action_open_attention(self):
-        return self._open_orders(_("Orders Needing Attention"), [("state", "=", "failed")])
+        return self._open_orders(self.env._("Orders Needing Attention"), [("state", "=", "failed")])
 
     def action_open_waiting(self):
-        return self._open_orders(_("Orders Waiting for Processing"), [("state", "=", "received")])
+        return self._open_orders(self.env._("Orders Waiting for Processing"), [("state", "=", "received")])
 
     def action_open_follow_up(self):
         """The orders the last follow-up changed (status, delivery, invoice) or recovered."""
         since = fields.Datetime.to_string(self.company_id.apicbase_follow_up_at or fields.Datetime.now())
-        return self._open_orders(_("Orders Changed by the Last Follow-up"), [
+        return self._open_orders(self.env._("Orders Changed by the Last Follow-up"), [
             "|", ("reconciled_at", ">=", since), "&", ("source", "=", "recovery"), ("received_at", ">=", since)])
 
     def action_open_contradictions(self):
@@ -151,18 +151,18 @@ class ApicbaseOverview(models.Model):
         orders = Order.browse()
         for domain in Order._apicbase_contradiction_domains().values():
             orders |= Order.search(company + domain)
-        return open_records("sale.order", _("Sale Orders Contradicting Apicbase"),
+        return open_records("sale.order", self.env._("Sale Orders Contradicting Apicbase"),
                             domain=[("id", "in", orders.sale_order_id.ids)])
 
     def action_open_event_errors(self):
         self.ensure_one()
-        return open_records("apicbase.sync.event", _("Sync Event Errors"), domain=[
+        return open_records("apicbase.sync.event", self.env._("Sync Event Errors"), domain=[
             ("company_id", "=", self.company_id.id), ("current", "=", True), ("event_type", "in", ERROR_EVENT_TYPES)])
 
     def action_open_api_errors(self):
         self.ensure_one()
         since = fields.Datetime.to_string(fields.Datetime.now() - API_ERROR_WINDOW)
-        return open_records("apicbase.api.error", _("API Errors of the Last Day"), domain=[
+        return open_records("apicbase.api.error", self.env._("API Errors of the Last Day"), domain=[
             ("company_id", "=", self.company_id.id), ("occurred_at", ">=", since)])
 
     def action_open_settings(self):

@@ -2,7 +2,7 @@ import json
 import logging
 from decimal import Decimal, InvalidOperation
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..apicbase import assortment as assortment_lib
@@ -63,7 +63,7 @@ class ApicbasePackage(models.Model):
         readonly=True, help="Apicbase describes the content in a way the connector cannot read (an unknown "
                             "unit, deeper nesting): the package is kept, its content is not compared.")
     orderable = fields.Boolean(readonly=True)
-    product_id = fields.Many2one("product.product", string="Product", index="btree_not_null", check_company=True)
+    product_id = fields.Many2one("product.product", index="btree_not_null", check_company=True)
     linked = fields.Boolean(compute="_compute_linked", store=True)
     drift = fields.Text(string="Differences", readonly=True,
                         help="Where Apicbase's package differs from what Odoo would publish.")
@@ -151,7 +151,7 @@ class ApicbasePackage(models.Model):
         description = package.get("package_description")
         label, total, unit, count, problem = _content_summary(description)
         if problem:
-            label = _("Unreadable: %s", problem)
+            label = self.env._("Unreadable: %s", problem)
         price = _decimal(package.get("price"))
         return {
             "supplier_outlet_id": identifier(item.get("supplier_outlet_id")) or False,
@@ -195,30 +195,31 @@ class ApicbasePackage(models.Model):
 
     def _differences(self, expected, assortment):
         if not self.product_id:
-            return [_("Odoo has no product for this article.")]
+            return [self.env._("Odoo has no product for this article.")]
         if not assortment:
-            return [_("No assortment publishes to this customer.")]
+            return [self.env._("No assortment publishes to this customer.")]
         if expected is None:
-            return [_("Not in the assortment %s.", assortment.name)]
+            return [self.env._("Not in the assortment %s.", assortment.name)]
         if isinstance(expected, list):
-            return [_("Odoo would not publish it: %s", "; ".join(f"{f}: {m}" for f, m in expected))]
+            return [self.env._("Odoo would not publish it: %s", "; ".join(f"{f}: {m}" for f, m in expected))]
         differences = []
         odoo_price = Decimal(str(expected["price"]))
         apicbase_price = Decimal(str(self.price)).quantize(assortment_lib.PRICE_STEP)
         if apicbase_price != odoo_price:
-            differences.append(_("price: Apicbase %(theirs)s, Odoo %(ours)s",
-                                 theirs=_plain(apicbase_price), ours=_plain(odoo_price)))
+            differences.append(self.env._("price: Apicbase %(theirs)s, Odoo %(ours)s",
+                                          theirs=_plain(apicbase_price), ours=_plain(odoo_price)))
         if (self.name or "") != expected["name"]:
-            differences.append(_("name: Apicbase %(theirs)s, Odoo %(ours)s", theirs=self.name, ours=expected["name"]))
+            differences.append(self.env._("name: Apicbase %(theirs)s, Odoo %(ours)s", theirs=self.name,
+                                          ours=expected["name"]))
         if bool(self.orderable) != bool(expected["orderable"]):
-            differences.append(_("orderable: Apicbase %(theirs)s, Odoo %(ours)s",
-                                 theirs=self.orderable, ours=expected["orderable"]))
+            differences.append(self.env._("orderable: Apicbase %(theirs)s, Odoo %(ours)s",
+                                          theirs=self.orderable, ours=expected["orderable"]))
         _label, total, unit, count, _problem = _content_summary(expected["package_description"])
         if not self.content_unreadable and \
                 (round(self.content_total, 3), self.content_unit, round(self.unit_count, 3)) != \
                 (round(total, 3), unit, round(count, 3)):
-            differences.append(_("content: Apicbase %(theirs)s, Odoo %(ours)s",
-                                 theirs=self.content_label or "?", ours=_label or "?"))
+            differences.append(self.env._("content: Apicbase %(theirs)s, Odoo %(ours)s",
+                                          theirs=self.content_label or "?", ours=_label or "?"))
         return differences
 
     # ------------------------------------------------------------------
@@ -229,7 +230,7 @@ class ApicbasePackage(models.Model):
         """Creates an Odoo product for each article Apicbase knows and Odoo lacks."""
         missing = self.filtered(lambda p: not p.product_id)
         if not missing:
-            raise UserError(_("Every selected package already has a product."))
+            raise UserError(self.env._("Every selected package already has a product."))
         templates = self.env["product.template"]
         # Each company's packages make and find that company's products (or shared ones).
         for company, packages in missing.grouped("company_id").items():
@@ -246,7 +247,7 @@ class ApicbasePackage(models.Model):
                 if product and len(product) == 1:
                     package.product_id = product
         missing._compute_drift()
-        return open_records("product.template", _("Created Products"), domain=[("id", "in", templates.ids)])
+        return open_records("product.template", self.env._("Created Products"), domain=[("id", "in", templates.ids)])
 
     def _product_values(self):
         self.ensure_one()

@@ -5,7 +5,7 @@ class ProductProduct(models.Model):
     _inherit = "product.product"
 
     apicbase_article_number = fields.Char(
-        string="Apicbase Article Number", index="btree_not_null", copy=False,
+        index="btree_not_null", copy=False,
         help="The supplier article number Apicbase sends for this product. "
              "Empty: the internal reference is used.")
     apicbase_event_ids = fields.One2many("apicbase.sync.event", "product_id", string="Apicbase Sync Events")

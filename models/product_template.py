@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..apicbase import content as content_lib
@@ -13,7 +13,7 @@ class ProductTemplate(models.Model):
 
     # Shown on the template like the internal reference: only for single-variant products.
     apicbase_article_number = fields.Char(
-        string="Apicbase Article Number", compute="_compute_apicbase_article_number",
+        compute="_compute_apicbase_article_number",
         inverse="_inverse_apicbase_article_number", search="_search_apicbase_article_number",
         help="The supplier article number Apicbase sends for this product. "
              "Empty: the internal reference is used.")
@@ -32,7 +32,7 @@ class ProductTemplate(models.Model):
     apicbase_brand = fields.Char(string="Brand")
     apicbase_package_type = fields.Char(string="Package Type", help="box, case, bag, bottle...")
     apicbase_price_type = fields.Selection(
-        [("package", "Per package"), ("unit", "Per unit of content")], string="Apicbase Price Type",
+        [("package", "Per package"), ("unit", "Per unit of content")],
         default="package", required=True,
         help="Per unit of content: the price is per kg, l, ... (variable-weight goods).")
     apicbase_price_unit = fields.Selection(PRICE_UNITS, string="Price Unit")
@@ -71,15 +71,15 @@ class ProductTemplate(models.Model):
             try:
                 content_lib.parse_label(template.apicbase_content)
             except ContentError as exc:
-                raise ValidationError(_("Package content of %(product)s: %(problem)s",
-                                        product=template.display_name, problem=exc)) from None
+                raise ValidationError(self.env._("Package content of %(product)s: %(problem)s",
+                                                 product=template.display_name, problem=exc)) from None
 
     @api.constrains("apicbase_price_type", "apicbase_price_unit")
     def _check_apicbase_price_unit(self):
         for template in self:
             if template.apicbase_price_type == "unit" and not template.apicbase_price_unit:
-                raise ValidationError(_("%s is priced per unit of content: choose the price unit.",
-                                        template.display_name))
+                raise ValidationError(self.env._("%s is priced per unit of content: choose the price unit.",
+                                                 template.display_name))
 
     @api.depends("apicbase_event_ids.event_type", "apicbase_event_ids.current")
     def _compute_apicbase_sync_state(self):
@@ -106,5 +106,5 @@ class ProductTemplate(models.Model):
 
     def action_open_apicbase_events(self):
         self.ensure_one()
-        return open_records("apicbase.sync.event", _("Apicbase Sync Events"),
+        return open_records("apicbase.sync.event", self.env._("Apicbase Sync Events"),
                             domain=[("product_tmpl_id", "=", self.id)])

@@ -1,7 +1,7 @@
 import secrets
 import zoneinfo
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..apicbase import content as content_lib
@@ -26,12 +26,12 @@ class ResCompany(models.Model):
         string="Apicbase Token URL", default=DEFAULT_TOKEN_URL, groups="base.group_system")
     apicbase_client_id = fields.Char(string="Apicbase Client ID", groups="base.group_system")
     apicbase_client_secret = fields.Char(
-        string="Apicbase Client Secret", groups="base.group_system", copy=False)
+        groups="base.group_system", copy=False)
     apicbase_webhook_secret = fields.Char(
-        string="Apicbase Webhook Secret", groups="base.group_system", copy=False,
+        groups="base.group_system", copy=False,
         help="Key of the order webhook signature. Leave empty to use the client secret.")
     apicbase_webhook_token = fields.Char(
-        string="Apicbase Webhook Token", groups="base.group_system", copy=False,
+        groups="base.group_system", copy=False,
         default=lambda self: _new_webhook_token(),
         help="Part of the webhook URL that tells which company an order is for. It identifies, "
              "it does not authenticate: every order must carry a valid signature.")
@@ -67,7 +67,7 @@ class ResCompany(models.Model):
              "first sales team leader.")
 
     apicbase_unit_mapping = fields.Char(
-        string="Apicbase Unit Mapping", default="ml=cubic_centimeter, cl=cubic_centimeter, dl=cubic_centimeter",
+        default="ml=cubic_centimeter, cl=cubic_centimeter, dl=cubic_centimeter",
         help="Units Apicbase does not take and the unit sent instead, e.g. cl=cubic_centimeter "
              "(33 cl is sent as 330 cubic_centimeter). Empty: these defaults.")
     apicbase_last_publish_at = fields.Datetime(string="Last Apicbase Publish", readonly=True)
@@ -90,8 +90,8 @@ class ResCompany(models.Model):
         self.ensure_one()
         company_sudo = as_system(self)
         if not (company_sudo.apicbase_client_id and company_sudo.apicbase_client_secret):
-            raise UserError(_("Set the Apicbase client id and client secret of %s in Settings → Sales → "
-                              "Apicbase first.", self.name))
+            raise UserError(self.env._("Set the Apicbase client id and client secret of %s in Settings → Sales → "
+                                       "Apicbase first.", self.name))
         return ApicbaseClient(company_sudo.apicbase_api_url or DEFAULT_API_URL,
                               company_sudo.apicbase_token_url or DEFAULT_TOKEN_URL,
                               company_sudo.apicbase_client_id, company_sudo.apicbase_client_secret)
@@ -106,12 +106,12 @@ class ResCompany(models.Model):
             try:
                 content_lib.unit_map_from_text(company.apicbase_unit_mapping)
             except ContentError as exc:
-                raise ValidationError(_("Apicbase unit mapping: %s", exc)) from None
+                raise ValidationError(self.env._("Apicbase unit mapping: %s", exc)) from None
 
     @api.constrains("apicbase_reconcile_days")
     def _check_apicbase_reconcile_days(self):
         if any(company.apicbase_reconcile_days < 1 for company in self):
-            raise ValidationError(_("The Apicbase follow-up covers at least one day."))
+            raise ValidationError(self.env._("The Apicbase follow-up covers at least one day."))
 
     def _apicbase_unit_map(self):
         self.ensure_one()

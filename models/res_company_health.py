@@ -2,7 +2,7 @@
 errors its clients meet (recorded by every client it makes). The overview reads both."""
 import functools
 
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 from ..apicbase.errors import ApicbaseError
@@ -12,8 +12,9 @@ from .system import as_system
 FOLLOW_UP_ERROR_MAX = 500
 
 
+# One concern a file: what the overview reads, apart from the connection settings.
 class ResCompany(models.Model):
-    _inherit = "res.company"
+    _inherit = "res.company"  # pylint: disable=consider-merging-classes-inherited
 
     apicbase_follow_up_at = fields.Datetime(
         string="Last Apicbase Follow-up", readonly=True, help="When the last follow-up run started.")
@@ -32,7 +33,7 @@ class ResCompany(models.Model):
         self.ensure_one()
         if error is not None and not isinstance(error, (ApicbaseError, UserError)):
             # Its text may be anything (a database message): the server log has the details.
-            error = _("an unexpected error (%s); see the server log.", type(error).__name__)
+            error = self.env._("an unexpected error (%s); see the server log.", type(error).__name__)
         as_system(self).write({
             "apicbase_follow_up_at": started,
             "apicbase_follow_up_result": dict(totals) if totals is not None else False,

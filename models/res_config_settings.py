@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from ..apicbase.errors import ApicbaseError
 from .actions import notification
@@ -39,9 +39,9 @@ class ResConfigSettings(models.TransientModel):
         try:
             count = self.company_id._apicbase_client().test_connection()
         except ApicbaseError as exc:
-            return notification(str(exc), "danger", title=_("Apicbase connection failed"), next_action=None)
-        return notification(_("Apicbase lists %s customer(s) for this supplier.", count), "success",
-                            title=_("Apicbase connection works"), next_action=None)
+            return notification(str(exc), "danger", title=self.env._("Apicbase connection failed"), next_action=None)
+        return notification(self.env._("Apicbase lists %s customer(s) for this supplier.", count), "success",
+                            title=self.env._("Apicbase connection works"), next_action=None)
 
     def action_apicbase_regenerate_webhook_url(self):
         self.company_id._apicbase_reset_webhook_token()

@@ -5,5 +5,5 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     apicbase_customer_number = fields.Char(
-        string="Apicbase Customer Number", index="btree_not_null", copy=False,
+        index="btree_not_null", copy=False,
         help="The number Apicbase sends as supplier_customer_number for this customer.")

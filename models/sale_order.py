@@ -2,7 +2,7 @@ import logging
 
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..apicbase.payload import naive_utc
@@ -23,10 +23,10 @@ class SaleOrder(models.Model):
     _inherit = "sale.order"
 
     apicbase_order_id = fields.Many2one(
-        "apicbase.order", string="Apicbase Order", readonly=True, copy=False, index="btree_not_null")
+        "apicbase.order", readonly=True, copy=False, index="btree_not_null")
     apicbase_id = fields.Char(related="apicbase_order_id.apicbase_id", string="Apicbase ID")
     apicbase_ordered_on = fields.Datetime(related="apicbase_order_id.ordered_on", string="Ordered in Apicbase")
-    apicbase_remarks = fields.Text(string="Apicbase Remarks", readonly=True, copy=False)
+    apicbase_remarks = fields.Text(readonly=True, copy=False)
     apicbase_owner = fields.Char(string="Ordered By (Apicbase)", readonly=True, copy=False)
     apicbase_status = fields.Selection(related="apicbase_order_id.apicbase_status")
     apicbase_delivery_closed = fields.Boolean(related="apicbase_order_id.delivery_closed",
@@ -84,7 +84,7 @@ class SaleOrder(models.Model):
     def _apicbase_partner(self, company, number):
         """(contact, problems) for an Apicbase customer number: the binding first, then the contact field."""
         if not number:
-            return self.env["res.partner"], [_(
+            return self.env["res.partner"], [self.env._(
                 "Apicbase sent no customer number, so Odoo cannot tell which restaurant ordered. Ask "
                 "Apicbase to set the restaurant's customer number; enter this order by hand meanwhile.")]
         bound = self.env["apicbase.customer"]._partner_for(company, number)
@@ -97,8 +97,8 @@ class SaleOrder(models.Model):
         if len(partners) == 1:
             return partners, []
         if not partners:
-            return partners, [_("Customer number %s: no contact has this Apicbase customer number.", number)]
-        return partners.browse(), [_(
+            return partners, [self.env._("Customer number %s: no contact has this Apicbase customer number.", number)]
+        return partners.browse(), [self.env._(
             "Customer number %(number)s: several contacts have it (%(names)s); keep it on one.",
             number=number, names=", ".join(partners.mapped("display_name")))]
 
@@ -111,14 +111,14 @@ class SaleOrder(models.Model):
         for number, found in found_by_number.items():
             label = f"{number} ({names[number]})" if names.get(number) else number
             if not found:
-                problems.append(_("Article %s: no product has this Apicbase article number or "
-                                  "internal reference.", label))
+                problems.append(self.env._("Article %s: no product has this Apicbase article number or "
+                                           "internal reference.", label))
             elif len(found) > 1:
-                problems.append(_("Article %(label)s: several products match (%(names)s).",
-                                  label=label, names=", ".join(found.mapped("display_name"))))
+                problems.append(self.env._("Article %(label)s: several products match (%(names)s).",
+                                           label=label, names=", ".join(found.mapped("display_name"))))
             elif not found.sale_ok:
-                problems.append(_("Article %(label)s: product %(name)s cannot be sold.",
-                                  label=label, name=found.display_name))
+                problems.append(self.env._("Article %(label)s: product %(name)s cannot be sold.",
+                                           label=label, name=found.display_name))
             else:
                 products[number] = found
         return products, problems
@@ -133,7 +133,7 @@ class SaleOrder(models.Model):
             "company_id": company.id,
             "user_id": salesperson.id,
             "client_order_ref": order.order_number,
-            "origin": _("Apicbase %s", order.order_number),
+            "origin": self.env._("Apicbase %s", order.order_number),
             "date_order": naive_utc(order.ordered_on, tz),
             "commitment_date": naive_utc(order.expected_delivery_date, tz),
             "apicbase_order_id": inbox.id,
@@ -151,12 +151,12 @@ class SaleOrder(models.Model):
         }
 
     def _apicbase_log_origin(self, inbox, order):
-        details = [Markup(_("Created from Apicbase purchase order %(link)s (Apicbase id %(id)s).")) % {
+        details = [Markup(self.env._("Created from Apicbase purchase order %(link)s (Apicbase id %(id)s).")) % {
             "link": inbox._get_html_link(), "id": inbox.apicbase_id}]
         if order.owner:
-            details.append(Markup(_("Ordered by %s.")) % order.owner)
+            details.append(Markup(self.env._("Ordered by %s.")) % order.owner)
         if order.remarks:
-            details.append(Markup(_("Remarks: %s")) % order.remarks)
+            details.append(Markup(self.env._("Remarks: %s")) % order.remarks)
         # A log note: nobody is notified of it, so the notification machinery is skipped.
         self._message_log(body=Markup("<br/>").join(details))
 
@@ -172,7 +172,7 @@ class SaleOrder(models.Model):
         use_apicbase = company.apicbase_price_source == "apicbase"
         lines = self.order_line.sorted("sequence")
         rounded = {}  # line: Apicbase's exact price
-        for line, po_line in zip(lines, po.lines):
+        for line, po_line in zip(lines, po.lines, strict=True):  # one line per Apicbase line
             vals = line._apicbase_price_vals(po_line.price_per_package, company.apicbase_price_tolerance)
             if use_apicbase and po_line.price_per_package is not None:
                 # A pricelist discount is already in Apicbase's net price: not a second time.
@@ -184,13 +184,13 @@ class SaleOrder(models.Model):
                 rounded[line] = po_line.price_per_package
         mismatched = self.order_line.filtered("apicbase_price_mismatch")
         if mismatched:
-            self._message_log(body=_(
+            self._message_log(body=self.env._(
                 "Apicbase and the pricelist disagree on the price of: %s",
                 ", ".join(mismatched.mapped("product_id.display_name"))))
         if rounded:
             # Flagged too: the line no longer charges the price Apicbase sent.
             self.env["sale.order.line"].union(*rounded).apicbase_price_mismatch = True
-            self._message_log(body=_(
+            self._message_log(body=self.env._(
                 "Apicbase's price was rounded to the Product Price precision (Settings → Technical → "
                 "Decimal Accuracy) on: %s",
                 ", ".join(f"{line.product_id.display_name} ({price} → {line.price_unit})"
@@ -214,4 +214,4 @@ class SaleOrder(models.Model):
             with self.env.cr.savepoint():
                 self.action_confirm()
         except UserError as exc:
-            self.message_post(body=_("Not confirmed automatically: %s", exc.args[0]))
+            self.message_post(body=self.env._("Not confirmed automatically: %s", exc.args[0]))

@@ -9,7 +9,7 @@ class SaleOrderLine(models.Model):
     apicbase_article_number = fields.Char(string="Apicbase Article", readonly=True, copy=False)
     apicbase_price = fields.Float(
         # Apicbase's own figure, even when the line price was rounded to a lower precision.
-        string="Apicbase Price", digits=(16, PRICE_DIGITS), readonly=True, copy=False,
+        digits=(16, PRICE_DIGITS), readonly=True, copy=False,
         help="Theoretical price per package sent by Apicbase.")
     apicbase_pricelist_price = fields.Float(
         string="Pricelist Price", digits="Product Price", readonly=True, copy=False,
@@ -22,9 +22,10 @@ class SaleOrderLine(models.Model):
 
     def _compute_discount(self):
         locked = self.filtered("apicbase_price_locked")
-        super(SaleOrderLine, self - locked)._compute_discount()
+        result = super(SaleOrderLine, self - locked)._compute_discount()
         for line in locked:
             line.discount = 0.0
+        return result
 
     def _apicbase_price_vals(self, apicbase_price, tolerance_percent):
         self.ensure_one()

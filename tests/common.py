@@ -115,7 +115,7 @@ class ApicbaseCase(TransactionCase):
 
     def receive(self, data=None, source="webhook"):
         """Hands a payload to the model exactly as the controller does, minus HTTP."""
-        from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
+        from ..apicbase.payload import parse_order_json
         raw = self.encode(data or ORDER)
         return self.env["apicbase.order"].sudo()._receive(self.company, raw, parse_order_json(raw), source)
 

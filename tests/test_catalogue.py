@@ -15,7 +15,8 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.start_simulator(cls.company)
-        cls.pricelist = cls.env["product.pricelist"].create({"name": "Public", "currency_id": cls.company.currency_id.id})
+        cls.pricelist = cls.env["product.pricelist"].create(
+            {"name": "Public", "currency_id": cls.company.currency_id.id})
         cls.bistro_pricelist = cls.env["product.pricelist"].create({
             "name": "Bistro Anna prices", "currency_id": cls.company.currency_id.id,
             "item_ids": [(0, 0, {"applied_on": "0_product_variant", "product_id": cls.cola.id,

@@ -56,7 +56,7 @@ class TestOrderIntake(ApicbaseCase):
     def test_apicbase_price_is_kept_and_difference_flagged(self):
         self.tomatoes.list_price = 2.00  # pricelist says 2.00, Apicbase 2.40: 20 % off
         outcome, record = self.receive()
-        line = record.sale_order_id.order_line.filtered(lambda l: l.product_id == self.tomatoes)
+        line = record.sale_order_id.order_line.filtered(lambda line: line.product_id == self.tomatoes)
         self.assertEqual(line.price_unit, 2.40)
         self.assertEqual(line.apicbase_price, 2.40)
         self.assertEqual(line.apicbase_pricelist_price, 2.00)
@@ -97,7 +97,7 @@ class TestOrderIntake(ApicbaseCase):
         data = order_payload()
         data["packages"][0]["supplier_package"]["theoretical_price_per_package"] = "9.00"
         _outcome, record = self.receive(data)
-        line = record.sale_order_id.order_line.filtered(lambda l: l.product_id == self.tomatoes)
+        line = record.sale_order_id.order_line.filtered(lambda line: line.product_id == self.tomatoes)
         self.assertEqual((line.price_unit, line.discount), (9.0, 0.0))
         self.assertAlmostEqual(line.price_subtotal, 27.0)
         self.assertAlmostEqual(line.apicbase_pricelist_price, 9.0)
@@ -121,7 +121,7 @@ class TestOrderIntake(ApicbaseCase):
         data["packages"][0]["supplier_package"]["theoretical_price_per_package"] = None
         self.tomatoes.list_price = 2.10
         _outcome, record = self.receive(data)
-        line = record.sale_order_id.order_line.filtered(lambda l: l.product_id == self.tomatoes)
+        line = record.sale_order_id.order_line.filtered(lambda line: line.product_id == self.tomatoes)
         self.assertEqual(line.price_unit, 2.10)
         self.assertFalse(line.apicbase_price_mismatch)
 
@@ -184,7 +184,7 @@ class TestOrderIntake(ApicbaseCase):
         self.assertEqual(len(records.mapped("sale_order_id")), 2)
 
     def test_stored_but_unprocessed_orders_are_processed_by_the_scheduled_action(self):
-        from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
+        from ..apicbase.payload import parse_order_json
         raw = self.encode(order_payload(id="apic-po-cron"))
         record = self.env["apicbase.order"]._insert_once(self.company, raw, parse_order_json(raw), "recovery")
         self.assertEqual(record.state, "received")
@@ -240,7 +240,7 @@ class TestOrderIntake(ApicbaseCase):
     def test_the_next_attempt_is_counted_from_the_attempt_not_from_the_clock(self):
         """The delay runs from the failed attempt: a slow attempt (or a second boundary between
         two clock readings) neither shortens nor lengthens it."""
-        from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
+        from ..apicbase.payload import parse_order_json
         raw = self.encode(order_payload(id="apic-po-slow"))
         record = self.env["apicbase.order"]._insert_once(self.company, raw, parse_order_json(raw), "recovery")
         attempted = datetime(2026, 11, 20, 8, 30, 0)
@@ -252,7 +252,7 @@ class TestOrderIntake(ApicbaseCase):
 
     def test_the_scheduled_action_works_in_batches_and_reports_its_progress(self):
         """Odoo's scheduler calls again while orders remain, committing each batch."""
-        from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
+        from ..apicbase.payload import parse_order_json
         records = self.env["apicbase.order"]
         for index in range(5):
             raw = self.encode(order_payload(id=f"apic-po-batch-{index}"))
@@ -269,7 +269,7 @@ class TestOrderIntake(ApicbaseCase):
 
     def test_the_scheduled_action_never_refuses(self):
         self.company.apicbase_unmapped_policy = "refuse"
-        from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
+        from ..apicbase.payload import parse_order_json
         raw = self.encode(order_payload(id="apic-po-late", supplier_customer_number="CUST-404"))
         record = self.env["apicbase.order"]._insert_once(self.company, raw, parse_order_json(raw), "recovery")
         self.env["apicbase.order"]._cron_process_received()
@@ -301,7 +301,7 @@ class TestOrderIntake(ApicbaseCase):
         self.assertTrue(sale.message_ids.filtered(lambda m: "Created from Apicbase purchase order" in (m.body or "")))
 
     def test_a_new_company_starts_with_the_documented_defaults(self):
-        from odoo.addons.apicbase_connector.const import DEFAULT_API_URL, DEFAULT_TOKEN_URL
+        from ..const import DEFAULT_API_URL, DEFAULT_TOKEN_URL
 
         company = self.env["res.company"].create({"name": "Fresh supplier"})
         self.assertEqual(
@@ -359,7 +359,7 @@ class TestOrderIntake(ApicbaseCase):
 
     def test_same_id_in_another_company_is_another_order(self):
         other = self.env["res.company"].create({"name": "Other Supplier"})
-        from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
+        from ..apicbase.payload import parse_order_json
         raw = self.encode(order_payload(supplier_customer_number="NOBODY"))
         _outcome, record = self.env["apicbase.order"].sudo()._receive(other, raw, parse_order_json(raw))
         self.assertEqual(record.company_id, other)
@@ -559,7 +559,7 @@ class TestScheduledProcessingConcurrency(TransactionCase):
         replay answers "duplicate"."""
         from psycopg2 import errors
 
-        from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
+        from ..apicbase.payload import parse_order_json
         from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
         raw = json.dumps(single_line_order("CONCURRENT-TOM", "2.40", 1, id="apic-race", order_number="PO-RACE",

@@ -105,7 +105,7 @@ class TestSecurity(ApicbaseCase):
 
     def test_inbox_is_company_restricted(self):
         other = self.env["res.company"].create({"name": "Other Supplier"})
-        from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
+        from ..apicbase.payload import parse_order_json
         raw = self.encode(self._payload())
         self.env["apicbase.order"].sudo()._receive(other, raw, parse_order_json(raw))
         self.receive()

@@ -23,6 +23,12 @@ class TestTours(HttpCase, SimulatorMixin, ApicbaseCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.start_simulator(cls.company)
+        # The web client's bundles are built here, not by the first tour's page: on a busy machine
+        # compiling them can outlast the wait for the tour to start.
+        for bundle_name in ("web.assets_web", "web.assets_tests"):
+            bundle = cls.env["ir.qweb"]._get_asset_bundle(bundle_name)
+            bundle.js()
+            bundle.css()
         # "Contact Creation", which Odoo's default user template gives every new user: the salesman
         # edits the restaurant's contact. start_tour logs in with the login as password.
         partner_manager = cls.env.ref("base.group_partner_manager")

@@ -55,7 +55,8 @@ class TestViews(ApicbaseCase):
         self.assertNotIn(clean.sale_order_id, found)
 
     def test_sale_order_and_product_forms_carry_the_apicbase_fields(self):
-        sale_arch = self.env["sale.order"].with_user(self.salesman).get_views([(False, "form")])["views"]["form"]["arch"]
+        views = self.env["sale.order"].with_user(self.salesman).get_views([(False, "form")])
+        sale_arch = views["views"]["form"]["arch"]
         for field in ("apicbase_order_id", "apicbase_remarks", "apicbase_price_mismatch", "apicbase_price"):
             self.assertIn(f'name="{field}"', sale_arch)
         product_arch = self.env["product.template"].get_views([(False, "form")])["views"]["form"]["arch"]

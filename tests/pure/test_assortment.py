@@ -209,7 +209,7 @@ def test_a_missing_gtin_is_warned_about_and_a_weight_is_not():
 def test_the_file_is_utf8_json_with_sorted_keys_and_exact_numbers():
     packages = [{"name": "Crème brûlée", "price": Decimal("7.50"), "quantity": Decimal("7"), "b": 1}]
     raw = assortment.dumps(packages)
-    assert raw == '[{"b": 1, "name": "Crème brûlée", "price": 7.5, "quantity": 7}]'.encode("utf-8")
+    assert raw == '[{"b": 1, "name": "Crème brûlée", "price": 7.5, "quantity": 7}]'.encode()
     assert json.loads(raw) == [{"b": 1, "name": "Crème brûlée", "price": 7.5, "quantity": 7}]
 
 

@@ -182,7 +182,7 @@ def test_connect_timeout_applies_when_the_host_does_not_accept():
             filler.setblocking(False)
             filler.connect_ex(listener.getsockname())
             fillers.append(filler)
-        url = "http://127.0.0.1:%d" % listener.getsockname()[1]
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
         client = ApicbaseClient(url + "/api/", url + "/token/", "id", "secret", timeout=(0.3, 60),
                                 max_attempts=1)
         started = time.monotonic()

@@ -415,7 +415,7 @@ def test_unknown_unit_properties_raise_content_error():
     c = ct.Content(levels=(), quantity=D(1), unit="bottle")
     assert c.label == "1 bottle"
     with pytest.raises(ContentError) as info:
-        c.total
+        _total = c.total
     assert info.value.problems == [("unit", f"unknown unit 'bottle', expected one of: {UNIT_LIST}")]
 
 
@@ -506,7 +506,7 @@ def _independent_check_digit(body):
     for digit in range(10):
         code = body + str(digit)
         weights = [3 if (len(code) - i) % 2 == 0 else 1 for i in range(len(code))]
-        if sum(int(c) * w for c, w in zip(code, weights)) % 10 == 0:
+        if sum(int(c) * w for c, w in zip(code, weights, strict=True)) % 10 == 0:
             return code
     raise AssertionError("no check digit")
 

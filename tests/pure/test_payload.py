@@ -266,7 +266,8 @@ def test_a_deeply_nested_body_is_a_payload_error_not_a_crash():
 
 
 def test_datetime_helpers_used_at_the_odoo_boundary():
-    assert payload.parse_datetime("2026-11-25T10:00:00+01:00") == dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
+    assert payload.parse_datetime("2026-11-25T10:00:00+01:00") == dt.datetime(
+        2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
     assert payload.parse_datetime("not a date") is None
     # Without a time zone, a naive value is UTC (Apicbase's own stamps, events).
     assert payload.naive_utc(payload.parse_datetime("2026-11-25T10:00:00")) == dt.datetime(2026, 11, 25, 10, 0)

@@ -78,7 +78,8 @@ Assumptions (the doc marks these **unknown**; each is one choice among several)
   ``__lte``) are not typed in the docs: dates and date-times are both accepted there.
 * Filters: empty values are ignored; an invalid date, boolean, integer or choice is a 400
   (django-filter's strict form); unknown query parameters are ignored. Datetimes without a
-  timezone are UTC; they are read with Django's own pattern (``Z`` included), on any Python. Ordering follows PostgreSQL: nulls last ascending, first descending.
+  timezone are UTC; they are read with Django's own pattern (``Z`` included), on any Python.
+  Ordering follows PostgreSQL: nulls last ascending, first descending.
 * Datetimes are written like DRF: ISO 8601, UTC, ``Z``.
 
 Test hooks: faults (``fail_next``, ``rate_limit_next``, ``slow_next``, ``malformed_next``,

@@ -190,7 +190,7 @@ class Simulator(DataSet, Faults, Endpoints, AssortmentFiles):
         unit tests) and logs it."""
         try:
             response = self._answer(request)
-        except Exception:  # a simulator bug must still answer like a server would
+        except Exception:  # noqa: BLE001 - a simulator bug must still answer like a server would
             with self.lock:
                 self.server_errors.append(traceback.format_exc())
             response = text_response(500, "Internal Server Error")

@@ -7,9 +7,9 @@ from .common import decimal_places, price_number, to_decimal
 MAX_NESTING = 10
 UNITS = ("mg", "g", "kg", "tonne", "oz", "lb", "l", "cubic_centimeter", "cubic_decimeter",
          "fl oz", "gal", "piece")
-TRUE_VALUES = {True, 1, "1", "t", "T", "true", "True", "TRUE", "y", "Y", "yes", "Yes", "YES",
+TRUE_VALUES = {True, "1", "t", "T", "true", "True", "TRUE", "y", "Y", "yes", "Yes", "YES",
                "on", "On", "ON"}
-FALSE_VALUES = {False, 0, "0", "f", "F", "false", "False", "FALSE", "n", "N", "no", "No", "NO",
+FALSE_VALUES = {False, "0", "f", "F", "false", "False", "FALSE", "n", "N", "no", "No", "NO",
                 "off", "Off", "OFF"}
 DURATION_RE = re.compile(r"^(?:(?P<days>-?\d+) (days?, )?)?"
                          r"(?:(?P<hours>-?\d+):)?(?:(?P<minutes>-?\d+):)?"

@@ -80,7 +80,8 @@ print(f"export_data + pricelist._get_products_price: {best_fair:.3f} s")
 print(f"ratio build/export_data: {best_build / best_export:.2f} (goal <= 1.5)")
 print(f"ratio build/(export_data+pricelist): {best_build / best_fair:.2f} (goal <= 1.1)")
 
-small = assortments[0].copy({"customer_number": "BENCH-SMALL", "product_domain": "[('default_code', '=like', 'BENCH-00%')]"})
+small = assortments[0].copy({"customer_number": "BENCH-SMALL",
+                             "product_domain": "[('default_code', '=like', 'BENCH-00%')]"})
 _seconds, small_queries, _result = timed(lambda: small._build())
 _seconds, large_queries, _result = timed(lambda: assortments[1]._build())
 print(f"queries for one assortment: {small_queries} with {len(small._products())} products, "

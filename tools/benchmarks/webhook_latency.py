@@ -68,7 +68,8 @@ def main(template, addons_path):
             baseline = jsonrpc_latencies(server, db)
     for name, values in (("webhook (signed order -> inbox -> sale order)", webhook),
                          ("baseline JSON-RPC sale.order.create", baseline)):
-        print(f"{name}: median {statistics.median(values) * 1e3:.1f} ms, p95 {odoo_live.percentile(values, 0.95) * 1e3:.1f} ms, "
+        print(f"{name}: median {statistics.median(values) * 1e3:.1f} ms, "
+              f"p95 {odoo_live.percentile(values, 0.95) * 1e3:.1f} ms, "
               f"max {max(values) * 1e3:.1f} ms over {len(values)} orders")
     print(f"ratio webhook/baseline (median): {statistics.median(webhook) / statistics.median(baseline):.2f}")
 

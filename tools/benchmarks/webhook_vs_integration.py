@@ -124,12 +124,12 @@ def main(template, addons_path):
                 conflicts_before = server.log().count("could not serialize access")
                 prefix = f"s{senders}"
                 webhook = report("webhook", *run_concurrently(
-                    senders, count, lambda i: send_webhook(url, ten_line_order(f"{prefix}-{i}"))))
+                    senders, count, lambda i, prefix=prefix: send_webhook(url, ten_line_order(f"{prefix}-{i}"))))
                 conflicts = server.log().count("could not serialize access") - conflicts_before
                 deferred = odoo_live.psql(db, "select count(*) from apicbase_order where apicbase_id like "
                                               f"'{prefix}-%' and (state != 'done' or attempt_count > 1)")
                 baseline = report("JSON-RPC integration (3 calls)", *run_concurrently(
-                    senders, count, lambda i: integration.send(ten_line_order(f"{prefix}-rpc-{i}"))))
+                    senders, count, lambda i, prefix=prefix: integration.send(ten_line_order(f"{prefix}-rpc-{i}"))))
                 print(f"  deferred to the scheduled action: {deferred}; serialization failures logged: {conflicts}")
                 print(f"  ratio webhook/integration (throughput): {webhook / baseline:.2f}")
             done = odoo_live.psql(db, "select count(*) from sale_order so join apicbase_order ao "
