@@ -170,6 +170,8 @@ def capture(url, db, out):
     # (file, what it shows, URL, element that must be there, steps before the shot: ("click",
     # selector, text it contains) clicks once if found, ("wait", JS) waits until it is true)
     screens = [
+        ("screenshot_overview.png", "the integration's health at a glance", f"{action}action_apicbase_overview",
+         ".o_kanban_view .o_kanban_record", []),
         ("screenshot_inbox.png", "the inbox, every order", f"{action}action_apicbase_order",
          ".o_list_renderer .o_data_row",
          [("click", ".o_searchview_facet .o_facet_remove", None),  # the default "Needs Attention" filter
@@ -178,13 +180,7 @@ def capture(url, db, out):
          f"{action}action_apicbase_order/{failed_order}", ".o_form_view .alert-danger", []),
         ("screenshot_sale_order.png", "a sale order from Apicbase",
          f"{url}/odoo/action-sale.action_quotations_with_onboarding/{sale}",
-         ".o_form_view .o_field_one2many .o_data_row",
-         [("click", ".o_field_one2many .o_optional_columns_dropdown_toggle", None),
-          ("wait", "!!document.querySelector('.o_optional_columns_dropdown .o-dropdown-item, "
-                   ".o-dropdown--menu .o-dropdown-item')"),
-          ("click", ".o-dropdown--menu .o-dropdown-item input, .o_optional_columns_dropdown input", "Apicbase Price"),
-          ("click", ".o-dropdown--menu .o-dropdown-item input, .o_optional_columns_dropdown input", "Pricelist Price"),
-          ("click", ".o_field_one2many .o_optional_columns_dropdown_toggle", None)]),
+         ".o_form_view .o_field_one2many .o_data_row", []),
         ("screenshot_settings.png", "the Apicbase settings", f"{url}/odoo/settings",
          ".settings",
          [("click", ".settings_tab [data-key=sale_management]", None),
