@@ -81,10 +81,9 @@ class ApicbaseOrder(models.Model):
         self._forget_page()
 
     def _forget_page(self):
-        """Drops what a page brought into the cache (its orders, sale orders and notes), so memory
-        stays flat; the company, users and settings every page needs stay cached."""
-        for model in ("apicbase.order", "sale.order", "mail.message"):
-            self.env[model].invalidate_model()
+        """Drops what a page brought into the cache, so that memory stays flat however many pages
+        the window holds (the little every page needs again is read again: a query or two)."""
+        self.env.invalidate_all()
 
     @api.model
     def _follow_up_finish(self, company, run):
