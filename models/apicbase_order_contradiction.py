@@ -58,8 +58,9 @@ class ApicbaseOrder(models.Model):
         flagged = {(activity.res_id, kind_by_summary[activity.summary]) for activity in activities_sudo.search([
             ("res_model", "=", "sale.order"), ("res_id", "in", [sale.id for sale in found]),
             ("summary", "in", list(kind_by_summary))])}
+        todo = self._todo_activity_type()  # looked up once: each lookup is a query
         return activities_sudo.create([
-            record._apicbase_contradiction_activity(kind)
+            record._apicbase_contradiction_activity(kind, todo)
             for sale, (kind, record) in found.items() if (sale.id, kind) not in flagged])
 
     @api.model
@@ -75,14 +76,13 @@ class ApicbaseOrder(models.Model):
             return self.env._("Cancelled here, still expected in Apicbase")
         return self.env._("Delivered in Apicbase, still open here")
 
-    def _apicbase_contradiction_activity(self, kind):
+    def _apicbase_contradiction_activity(self, kind, activity_type):
         """The to-do's values, in its assignee's language: the company's Apicbase responsible, else
         the salesperson."""
         self.ensure_one()
         sale = self.sale_order_id
         user = self.company_id.apicbase_user_id or sale.user_id or self.company_id._apicbase_responsible_user()
         in_lang = self.with_context(lang=user.lang or self.env.lang)
-        activity_type = self._todo_activity_type()
         return {
             "res_model_id": self.env["ir.model"]._get_id("sale.order"),
             "res_id": sale.id,
