@@ -5,7 +5,7 @@ import email.policy
 import json
 import threading
 
-from .common import form_fields, isoformat, json_body, json_response, media_type, utcnow
+from .common import form_fields, isoformat, json_body, json_response, utcnow
 from .queries import BadRequest
 from .validation import Errors, clean, rejection_message, stored_package, validate_package
 
@@ -53,7 +53,7 @@ class AssortmentFiles:
 
     @staticmethod
     def _upload_parts(request):
-        kind = media_type(request)
+        kind = request.mimetype
         if kind == "multipart/form-data":
             try:
                 return parse_multipart(request.headers["content-type"], request.get_data())

@@ -112,11 +112,6 @@ def form_fields(request):
     return {key: values[-1] for key, values in parsed.items()}
 
 
-def media_type(request):
-    """The request's Content-Type without its parameters, lower case."""
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
 def json_response(status, payload, headers=None):
     return Response(to_json_bytes(payload), status, headers, content_type="application/json")
 

@@ -2,7 +2,7 @@
 mixin of :class:`~apicbase_simulator.server.Simulator`."""
 import copy
 
-from .common import isoformat, json_body, json_response, media_type, not_found, utcnow
+from .common import isoformat, json_body, json_response, not_found, utcnow
 from .queries import (CUSTOMER_ORDERING, EVENT_FILTERS, EVENT_ORDERING, FILE_ORDERING,
                       ORDER_FILTERS, ORDER_ORDERING, PACKAGE_FILTERS, PACKAGE_ORDERING, BadRequest,
                       apply_filters, apply_ordering, paginate)
@@ -16,9 +16,9 @@ class Endpoints:
     def _list(self, request, items, ordering, default=None, filters=None):
         """One page of ``items``, filtered and ordered as the query asks."""
         if filters:
-            items = apply_filters(items, request.query, filters)
-        items = apply_ordering(items, request.query, ordering, default)
-        page = paginate(request.query, request.origin + request.raw_path, items, self.next_style)
+            items = apply_filters(items, request.args, filters)
+        items = apply_ordering(items, request.args, ordering, default)
+        page = paginate(request.args, request.base_url, items, self.next_style)
         if page is None:
             return json_response(404, {"detail": "Invalid page."})
         return json_response(200, page)
@@ -67,7 +67,7 @@ class Endpoints:
             return self._list(request, self.purchase_orders, ORDER_ORDERING, "ordered_on", ORDER_FILTERS)
 
     def _patch_orders(self, request):
-        content_type = media_type(request)
+        content_type = request.mimetype
         if content_type != "application/json":
             return json_response(415, {"detail": f'Unsupported media type "{content_type}" in '
                                                  'request.'})

@@ -21,7 +21,7 @@ class BadRequest(Exception):
 
 
 def _last(query, name):
-    values = query.get(name)
+    values = query.getlist(name)
     return values[-1] if values else None
 
 
@@ -149,17 +149,16 @@ def _page_link(query, url, page, next_style):
         return None
     if next_style == "page":
         return page
-    query = {key: list(values) for key, values in query.items()}
-    query.pop("page", None)
+    query = [(key, values) for key, values in query.lists() if key != "page"]
     if page != 1:
-        query["page"] = [str(page)]
-    encoded = urllib.parse.urlencode(sorted(query.items()), doseq=True)
+        query.append(("page", [str(page)]))
+    encoded = urllib.parse.urlencode(sorted(query), doseq=True)
     return f"{url}?{encoded}" if encoded else url
 
 
 def paginate(query, url, items, next_style):
     """One page of ``items`` as ``{"count", "next", "previous", "results"}``; None = invalid.
-    ``query`` maps a parameter to its values; ``url`` is the list's absolute URL, without query."""
+    ``query`` is the request's ``args`` (a werkzeug MultiDict); ``url`` the list's, without query."""
     size = _parse_page_size(query)
     page_count = max(1, math.ceil(len(items) / size))
     page = _parse_page(query, page_count)
