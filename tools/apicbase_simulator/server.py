@@ -40,7 +40,7 @@ ROUTES = Map([
 
 
 class SimRequest(Request):
-    """The werkzeug request the simulator answers (its name is kept for callers of :meth:`handle`)."""
+    """The werkzeug request the simulator answers (the name callers of ``handle`` know)."""
 
 
 class _Handler(WSGIRequestHandler):
