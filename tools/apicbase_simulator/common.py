@@ -1,4 +1,5 @@
 """What every part of the simulator shares: paths, dates, numbers, JSON and JSON answers."""
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -61,15 +62,12 @@ def parse_date(text):
 
 def to_decimal(value):
     """A finite Decimal from a JSON number or numeric string; ValueError otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
-        raise ValueError("A valid number is required.")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError("A valid number is required.") from None
-    if not number.is_finite():
-        raise ValueError("A valid number is required.")
-    return number
+    with contextlib.suppress(InvalidOperation):
+        if isinstance(value, (str, int, float, Decimal)) and not isinstance(value, bool):
+            number = Decimal(str(value).strip())
+            if number.is_finite():
+                return number
+    raise ValueError("A valid number is required.")
 
 
 def decimal_places(number):

@@ -39,8 +39,7 @@ ROUTES = Map([
 ], strict_slashes=True, merge_slashes=False).bind("simulator")
 
 
-class SimRequest(Request):
-    """The werkzeug request the simulator answers (the name callers of ``handle`` know)."""
+SimRequest = Request  # what :meth:`Simulator.handle` answers: werkzeug's request as it is
 
 
 class _Handler(WSGIRequestHandler):

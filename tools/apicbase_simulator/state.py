@@ -66,7 +66,8 @@ class DataSet:
     def customer(self, customer_number):
         """The customer with that number, or None."""
         with self.lock:
-            return next((c for c in self.customers if c["customer_number"] == customer_number), None)
+            return next((customer for customer in self.customers
+                         if customer["customer_number"] == customer_number), None)
 
     def outlet_of(self, customer_number):
         return (self.customer(customer_number) or {}).get("supplier_outlet_id")

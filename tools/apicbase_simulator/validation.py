@@ -34,7 +34,7 @@ class Errors(dict):
         self.setdefault(path, []).append(message)
 
 
-def _text(data, key, errors, max_length, required=False, path=None):
+def text_field(data, key, errors, max_length, required=False, path=None):
     """A DRF CharField; its errors go under ``path`` (default: ``key``)."""
     path = path or key
     value = data.get(key)
@@ -166,13 +166,13 @@ def _order_options(data, errors):
             errors.add(path, "Expected a dictionary of items.")
             continue
         for key in ("key", "label"):
-            _text(option, key, errors, 100, required=True, path=f"{path}.{key}")
+            text_field(option, key, errors, 100, required=True, path=f"{path}.{key}")
 
 
 def _misc_fields(data, errors):
-    _text(data, "shared_id", errors, 50)
-    _text(data, "brand", errors, 150)
-    _text(data, "package_type", errors, 50)
+    text_field(data, "shared_id", errors, 50)
+    text_field(data, "brand", errors, 150)
+    text_field(data, "package_type", errors, 50)
     if data.get("description") is not None and not isinstance(data["description"], str):
         errors.add("description", "Not a valid string.")
     _boolean(data, "weighted", errors, False)
@@ -195,8 +195,8 @@ def validate_package(data):
         errors.add("non_field_errors",
                    f'Expected a dictionary of items but got type "{type(data).__name__}".')
         return errors, found
-    _text(data, "third_party_id", errors, 50, required=True)
-    _text(data, "name", errors, 300, required=True)
+    text_field(data, "third_party_id", errors, 50, required=True)
+    text_field(data, "name", errors, 300, required=True)
     _misc_fields(data, errors)
     if data.get("price") is not None:
         _decimal(data, "price", "price", errors, places=3, positive=False)
