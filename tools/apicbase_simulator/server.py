@@ -78,7 +78,7 @@ class Simulator(DataSet, Faults, Endpoints, AssortmentFiles):
         self.events = []
         self.files = []
         self.purchase_orders = []
-        self.requests_log = []             # {"method", "path", "query", "status"} per request
+        self.requests_log = []             # {"method", "path" (decoded), "query", "status"} each
         self.server_errors = []            # tracebacks of simulator bugs (answered with 500)
         self._tokens = {}                  # token -> {"client_id", "expires_at"}
         self._hits = collections.defaultdict(collections.deque)
