@@ -185,12 +185,10 @@ class _ConnectTimeoutAdapter(HTTPAdapter):
         super().__init__(max_retries=retry)
         self.connect_timeout = connect_timeout
 
-    def send(self, request, stream=False, timeout=None, **kwargs):  # pragma: no mutate: stream is unused
+    def send(self, request, timeout=None, **kwargs):  # pragma: no mutate: requests always passes a timeout
         if timeout is not None and not isinstance(timeout, (tuple, Timeout)):
             timeout = Timeout(connect=self.connect_timeout, read=timeout)
-        return super().send(request,
-                            stream=stream,  # pragma: no mutate: HTTPAdapter.send ignores stream
-                            timeout=timeout, **kwargs)
+        return super().send(request, timeout=timeout, **kwargs)
 
 
 def _new_session(client):
@@ -226,10 +224,7 @@ class ApicbaseClient:
         self._sleep, self._clock, self._jitter = sleep, clock, jitter
         # A session of the caller's is used as it is: retries are the transport's (_new_session).
         self.session = session or _new_session(self)
-        # pragma: no mutate start (no token: the expiry is not read until one is fetched)
-        self._token = None
-        self._token_expires_at = 0.0
-        # pragma: no mutate end
+        self._token, self._token_expires_at = None, 0.0  # pragma: no mutate: no token, its expiry is not read
         self._sent = collections.deque()
         self.request_count = 0
 
@@ -386,9 +381,7 @@ class ApicbaseClient:
     def _on_api_host(self, url):
         """``url``'s path and query on the configured API scheme and host."""
         parts, api = urlsplit(url), urlsplit(self.api_url)
-        # pragma: no mutate start (our API URL has no fragment: None, "" or leaving it read alike)
-        return api._replace(path=parts.path, query=parts.query, fragment="").geturl()
-        # pragma: no mutate end
+        return api._replace(path=parts.path, query=parts.query).geturl()  # our API URL has no fragment
 
     def _page(self, url, params):
         path = urlsplit(urljoin(self.api_url, url)).path
@@ -440,10 +433,8 @@ class ApicbaseClient:
         datetime) yields the orders ordered strictly after it (sent as a date, see DATE_FILTER_MARGIN)."""
         if ordered_after is None:
             return self.paginate("purchase_orders/", filters)
-        filters["ordered_on__gt"] = date_filter_value(ordered_after)
-        return _after(self.paginate("purchase_orders/", filters), "ordered_on",
-                      inclusive=False,  # pragma: no mutate: None reads as False
-                      moment=ordered_after)
+        return (order for _number, orders, _more in self.purchase_order_pages(ordered_after, **filters)
+                for order in orders)
 
     def purchase_order_pages(self, ordered_after, first_page=1, page_size=PAGE_SIZE, **filters):
         """The orders ordered strictly after ``ordered_after``, page by page from ``first_page`` on,

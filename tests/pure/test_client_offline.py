@@ -606,6 +606,14 @@ def test_orders_after_a_moment_exclude_the_moment_itself():
     assert [order["id"] for order in h.client.iter_purchase_orders(ordered_after=moment)] == ["later"]
 
 
+def test_orders_after_a_moment_are_asked_with_the_caller_s_filters_too():
+    moment = dt.datetime(2026, 11, 1, 10, 0, tzinfo=dt.timezone.utc)
+    h = Harness(page([]))
+    assert list(h.client.iter_purchase_orders(ordered_after=moment, status="ORDERED")) == []
+    assert [call["params"] for call in h.api_calls()] == [
+        {"status": "ORDERED", "ordered_on__gt": "2026-10-30", "page_size": 200}]
+
+
 def test_the_date_filter_does_not_depend_on_the_server_s_time_zone(server_in_kiribati):
     tokyo = dt.datetime(2026, 11, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=9)))  # 31 Oct 16:00 UTC
     assert date_filter_value(tokyo) == "2026-10-29"

@@ -3,11 +3,13 @@ into packages and sync events; a mixin of :class:`~apicbase_simulator.server.Sim
 import email.parser
 import email.policy
 import json
+import math
 import threading
 
-from .common import form_fields, isoformat, json_body, json_response, media_type, utcnow
+from .common import form_fields, isoformat, json_body, json_response, utcnow
 from .queries import BadRequest
-from .validation import Errors, clean, rejection_message, stored_package, validate_package
+from .validation import (Errors, clean, rejection_message, stored_package, text_field,
+                         validate_package)
 
 
 def parse_multipart(content_type, body):
@@ -40,11 +42,8 @@ class AssortmentFiles:
         fields, files = self._upload_parts(request)
         errors = Errors()
         content = self._read_assortment(files.get("file"), fields, errors)
-        customer_number = str(fields.get("customer_number") or "").strip()
-        if "customer_number" not in fields:
-            errors.add("customer_number", "This field is required.")
-        elif not customer_number:
-            errors.add("customer_number", "This field may not be blank.")
+        # No length is documented for the customer number.
+        customer_number = text_field(fields, "customer_number", errors, math.inf, required=True)
         if errors:
             return json_response(400, dict(errors))
         record = self._store_file(customer_number, content)
@@ -53,7 +52,7 @@ class AssortmentFiles:
 
     @staticmethod
     def _upload_parts(request):
-        kind = media_type(request)
+        kind = request.mimetype
         if kind == "multipart/form-data":
             try:
                 return parse_multipart(request.headers["content-type"], request.get_data())

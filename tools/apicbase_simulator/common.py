@@ -1,4 +1,5 @@
 """What every part of the simulator shares: paths, dates, numbers, JSON and JSON answers."""
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -61,15 +62,12 @@ def parse_date(text):
 
 def to_decimal(value):
     """A finite Decimal from a JSON number or numeric string; ValueError otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
-        raise ValueError("A valid number is required.")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError("A valid number is required.") from None
-    if not number.is_finite():
-        raise ValueError("A valid number is required.")
-    return number
+    with contextlib.suppress(InvalidOperation):
+        if isinstance(value, (str, int, float, Decimal)) and not isinstance(value, bool):
+            number = Decimal(str(value).strip())
+            if number.is_finite():
+                return number
+    raise ValueError("A valid number is required.")
 
 
 def decimal_places(number):
@@ -110,11 +108,6 @@ def form_fields(request):
     """A form-encoded body as ``name -> last value`` (blank values left out, as ``parse_qs``)."""
     parsed = urllib.parse.parse_qs(request.get_data().decode("utf-8", "replace"))
     return {key: values[-1] for key, values in parsed.items()}
-
-
-def media_type(request):
-    """The request's Content-Type without its parameters, lower case."""
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 def json_response(status, payload, headers=None):

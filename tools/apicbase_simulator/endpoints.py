@@ -2,7 +2,7 @@
 mixin of :class:`~apicbase_simulator.server.Simulator`."""
 import copy
 
-from .common import isoformat, json_body, json_response, media_type, not_found, utcnow
+from .common import isoformat, json_body, json_response, not_found, utcnow
 from .queries import (CUSTOMER_ORDERING, EVENT_FILTERS, EVENT_ORDERING, FILE_ORDERING,
                       ORDER_FILTERS, ORDER_ORDERING, PACKAGE_FILTERS, PACKAGE_ORDERING, BadRequest,
                       apply_filters, apply_ordering, paginate)
@@ -16,9 +16,9 @@ class Endpoints:
     def _list(self, request, items, ordering, default=None, filters=None):
         """One page of ``items``, filtered and ordered as the query asks."""
         if filters:
-            items = apply_filters(items, request.query, filters)
-        items = apply_ordering(items, request.query, ordering, default)
-        page = paginate(request.query, request.origin + request.raw_path, items, self.next_style)
+            items = apply_filters(items, request.args, filters)
+        items = apply_ordering(items, request.args, ordering, default)
+        page = paginate(request.args, request.base_url, items, self.next_style)
         if page is None:
             return json_response(404, {"detail": "Invalid page."})
         return json_response(200, page)
@@ -33,10 +33,10 @@ class Endpoints:
     def _package_results(self, customer_number):
         """The ``{"supplier_outlet_id", "package"}`` results of a customer, or None if unknown."""
         with self.lock:
-            known = any(c["customer_number"] == customer_number for c in self.customers)
-            if not known and customer_number not in self.packages:
+            customer = self.customer(customer_number)
+            if customer is None and customer_number not in self.packages:
                 return None
-            outlet = self.outlet_of(customer_number)
+            outlet = (customer or {}).get("supplier_outlet_id")
             packages = copy.deepcopy(list(self.packages.get(customer_number, {}).values()))
         return [{"supplier_outlet_id": outlet, "package": package} for package in packages]
 
@@ -67,7 +67,7 @@ class Endpoints:
             return self._list(request, self.purchase_orders, ORDER_ORDERING, "ordered_on", ORDER_FILTERS)
 
     def _patch_orders(self, request):
-        content_type = media_type(request)
+        content_type = request.mimetype
         if content_type != "application/json":
             return json_response(415, {"detail": f'Unsupported media type "{content_type}" in '
                                                  'request.'})
@@ -77,17 +77,12 @@ class Endpoints:
             return json_response(400, {"detail": str(exc)})
         ids, flags = self._read_patch(body)
         stamp = isoformat(utcnow())
-        updated = 0
         with self.lock:
-            for order in self.purchase_orders:
-                if str(order.get("id")) not in ids:
-                    continue
-                updated += 1
+            named = [order for order in self.purchase_orders if str(order.get("id")) in ids]
+            for order in named:
                 for flag in flags:
-                    key = f"{flag}_at"
-                    if not order.get(key):
-                        order[key] = stamp
-        return json_response(200, {"updated": updated})
+                    order[f"{flag}_at"] = order.get(f"{flag}_at") or stamp  # set once, for good
+        return json_response(200, {"updated": len(named)})
 
     @staticmethod
     def _read_patch(body):
@@ -105,15 +100,10 @@ class Endpoints:
             if name != PATCH_IDS_FIELD and name not in PATCH_FLAGS:
                 errors.add(name, f"Unknown field. Expected {PATCH_IDS_FIELD}, "
                                  + ", ".join(PATCH_FLAGS) + ".")
-        flags = []
-        for flag in PATCH_FLAGS:
-            value = body.get(flag)
-            if value is None:
-                continue
-            if value is not True:  # the stamps are irreversible: only true means something
+        for flag in PATCH_FLAGS:  # the stamps are irreversible: only true means something
+            if body.get(flag) is not None and body.get(flag) is not True:
                 errors.add(flag, "Must be true.")
-            else:
-                flags.append(flag)
+        flags = [flag for flag in PATCH_FLAGS if body.get(flag) is True]
         if not errors and not flags:
             errors.add("non_field_errors", "Set " + " and/or ".join(PATCH_FLAGS) + " to true.")
         if errors:

@@ -21,7 +21,7 @@ class BadRequest(Exception):
 
 
 def _last(query, name):
-    values = query.get(name)
+    values = query.getlist(name)
     return values[-1] if values else None
 
 
@@ -49,17 +49,10 @@ def f_integer(raw):
     return lambda value: value is not None and value == wanted
 
 
-def f_choice(choices):
+def f_choice(choices, many=False):
+    """One of ``choices``; with ``many``, a comma-separated list of them (``status__in``)."""
     def build(raw):
-        if raw not in choices:
-            raise ValueError(f"Select a valid choice. {raw} is not one of the available choices.")
-        return lambda value: value == raw
-    return build
-
-
-def f_choice_in(choices):
-    def build(raw):
-        wanted = [item.strip() for item in raw.split(",") if item.strip()]
+        wanted = [item.strip() for item in raw.split(",") if item.strip()] if many else [raw]
         for item in wanted:
             if item not in choices:
                 raise ValueError(f"Select a valid choice. {item} is not one of the available "
@@ -149,17 +142,16 @@ def _page_link(query, url, page, next_style):
         return None
     if next_style == "page":
         return page
-    query = {key: list(values) for key, values in query.items()}
-    query.pop("page", None)
+    query = [(key, values) for key, values in query.lists() if key != "page"]
     if page != 1:
-        query["page"] = [str(page)]
-    encoded = urllib.parse.urlencode(sorted(query.items()), doseq=True)
+        query.append(("page", [str(page)]))
+    encoded = urllib.parse.urlencode(sorted(query), doseq=True)
     return f"{url}?{encoded}" if encoded else url
 
 
 def paginate(query, url, items, next_style):
     """One page of ``items`` as ``{"count", "next", "previous", "results"}``; None = invalid.
-    ``query`` maps a parameter to its values; ``url`` is the list's absolute URL, without query."""
+    ``query`` is the request's ``args`` (a MultiDict); ``url`` the list's, without query."""
     size = _parse_page_size(query)
     page_count = max(1, math.ceil(len(items) / size))
     page = _parse_page(query, page_count)
@@ -173,18 +165,23 @@ def paginate(query, url, items, next_style):
     }
 
 
-def _dt_key(getter):
-    def key(item):
-        value = getter(item)
-        return parse_datetime(value) if value else None
-    return key
+def _sort_key(convert):
+    """A sort key builder: ``getter``'s value read by ``convert``, None (or "") staying None."""
+    def key_of(getter):
+        def key(item):
+            value = getter(item)
+            return None if value in (None, "") else convert(value)
+        return key
+    return key_of
 
 
-def _decimal_key(getter):
-    def key(item):
-        value = getter(item)
-        return Decimal(str(value)) if value is not None else None
-    return key
+_dt_key = _sort_key(parse_datetime)
+_decimal_key = _sort_key(lambda value: Decimal(str(value)))
+
+
+def _fields(*names):
+    """``name -> its getter`` for fields read as they are."""
+    return {name: operator.itemgetter(name) for name in names}
 
 
 def _pkg(name):
@@ -217,15 +214,11 @@ EVENT_FILTERS = {
     "created_at__gte": (f_datetime(operator.ge), operator.itemgetter("created_at")),
     "created_at__lte": (f_datetime(operator.le), operator.itemgetter("created_at")),
 }
-EVENT_ORDERING = {
-    "created_at": _dt_key(operator.itemgetter("created_at")),
-    "event_type": operator.itemgetter("event_type"),
-    "customer_number": operator.itemgetter("customer_number"),
-    "third_party_id": operator.itemgetter("third_party_id"),
-}
+EVENT_ORDERING = {"created_at": _dt_key(operator.itemgetter("created_at")),
+                  **_fields("event_type", "customer_number", "third_party_id")}
 ORDER_FILTERS = {
     "status": (f_choice(ORDER_STATUSES), operator.itemgetter("status")),
-    "status__in": (f_choice_in(ORDER_STATUSES), operator.itemgetter("status")),
+    "status__in": (f_choice(ORDER_STATUSES, many=True), operator.itemgetter("status")),
     **{f"{name}__{op}": (f_date(getattr(operator, op)), operator.itemgetter(name))
        for name in ("ordered_on", "expected_delivery_date", "fetched_by_supplier_at",
                     "viewed_by_supplier_at") for op in ("gt", "lt")},
@@ -239,18 +232,9 @@ ORDER_FILTERS = {
 ORDER_ORDERING = {
     "ordered_on": _dt_key(operator.itemgetter("ordered_on")),
     "expected_delivery_date": _dt_key(operator.itemgetter("expected_delivery_date")),
-    "order_number": operator.itemgetter("order_number"),
-    "status": operator.itemgetter("status"),
-    "id": operator.itemgetter("id"),
     "theoretical_price": _decimal_key(operator.itemgetter("theoretical_price")),
-    "invoice_status": operator.itemgetter("invoice_status"),
+    **_fields("order_number", "status", "id", "invoice_status"),
 }
-FILE_ORDERING = {
-    "id": operator.itemgetter("id"),
-    "created_at": _dt_key(operator.itemgetter("created_at")),
-    "status": operator.itemgetter("status"),
-}
-CUSTOMER_ORDERING = {
-    "customer_number": operator.itemgetter("customer_number"),
-    "supplier_outlet_id": operator.itemgetter("supplier_outlet_id"),
-}
+FILE_ORDERING = {"created_at": _dt_key(operator.itemgetter("created_at")),
+                 **_fields("id", "status")}
+CUSTOMER_ORDERING = _fields("customer_number", "supplier_outlet_id")

@@ -1,7 +1,5 @@
 """The HTTP server and request handling: the :class:`Simulator` served by werkzeug, its routes,
 OAuth2 token endpoint and bearer tokens, rate limit and request log."""
-import base64
-import binascii
 import collections
 import hmac
 import math
@@ -15,13 +13,12 @@ import urllib.parse
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import WSGIRequestHandler, make_server
-from werkzeug.utils import cached_property
 from werkzeug.wrappers import Request
 
 from .assortment import AssortmentFiles
 from .common import (API_PREFIX, MAX_BODY_BYTES, NOT_AUTHENTICATED, TOKEN_PATH, Dropped,
-                     form_fields, json_body, json_response, media_type, method_not_allowed,
-                     not_found, text_response, throttled)
+                     form_fields, json_body, json_response, method_not_allowed, not_found,
+                     text_response, throttled)
 from .endpoints import Endpoints
 from .faults import Faults
 from .queries import BadRequest
@@ -42,29 +39,7 @@ ROUTES = Map([
 ], strict_slashes=True, merge_slashes=False).bind("simulator")
 
 
-class SimRequest(Request):
-    """A werkzeug request that also reads the target as received (werkzeug decodes the path):
-    ``raw_path`` is still percent-encoded, ``query`` maps a parameter to its values (blank ones
-    kept) and ``origin`` is ``http://host:port`` from the Host header."""
-
-    @cached_property
-    def _target(self):
-        uri = self.environ.get("RAW_URI")  # werkzeug's server passes it on as UTF-8 read as Latin-1
-        return urllib.parse.urlsplit(uri.encode("latin-1").decode("utf-8", "replace") if uri
-                                     else self.full_path)
-
-    @property
-    def raw_path(self):
-        return self._target.path
-
-    @cached_property
-    def query(self):
-        return urllib.parse.parse_qs(self._target.query, keep_blank_values=True)
-
-    @property
-    def origin(self):
-        host = self.headers.get("Host") or "{SERVER_NAME}:{SERVER_PORT}".format_map(self.environ)
-        return f"http://{host}"
+SimRequest = Request  # what :meth:`Simulator.handle` answers: werkzeug's request as it is
 
 
 class _Handler(WSGIRequestHandler):
@@ -103,7 +78,7 @@ class Simulator(DataSet, Faults, Endpoints, AssortmentFiles):
         self.events = []
         self.files = []
         self.purchase_orders = []
-        self.requests_log = []             # {"method", "path", "query", "status"} per request
+        self.requests_log = []             # {"method", "path" (decoded), "query", "status"} each
         self.server_errors = []            # tracebacks of simulator bugs (answered with 500)
         self._tokens = {}                  # token -> {"client_id", "expires_at"}
         self._hits = collections.defaultdict(collections.deque)
@@ -194,19 +169,18 @@ class Simulator(DataSet, Faults, Endpoints, AssortmentFiles):
             with self.lock:
                 self.server_errors.append(traceback.format_exc())
             response = text_response(500, "Internal Server Error")
-        query = {key: values[-1] if len(values) == 1 else list(values)
-                 for key, values in request.query.items()}
+        query = {key: values[-1] if len(values) == 1 else values
+                 for key, values in request.args.lists()}
         dropped = isinstance(response, Dropped)
         with self.lock:
-            self.requests_log.append({"method": request.method, "path": request.raw_path,
+            self.requests_log.append({"method": request.method, "path": request.path,
                                       "query": query,
                                       "status": None if dropped else response.status_code})
         return response
 
     def _answer(self, request):
-        path = request.raw_path
-        route = path.rstrip("/") or "/"
-        is_api = route == API_PREFIX or route.startswith(API_PREFIX + "/")
+        path = request.path  # decoded as Django routes it: %2F is a slash, another segment
+        is_api = path == API_PREFIX or path.startswith(API_PREFIX + "/")
         if not is_api and path != TOKEN_PATH:
             return not_found()
         fault = self._take_fault(request, is_api)
@@ -216,9 +190,7 @@ class Simulator(DataSet, Faults, Endpoints, AssortmentFiles):
                 return response
         if not is_api:
             return self._token(request)
-        # Django decodes the path before routing: %2F is a slash, another segment.
-        below = urllib.parse.unquote(route[len(API_PREFIX):]).strip("/")
-        return self._api(request, f"/{below}/" if path.endswith("/") else f"/{below}")
+        return self._api(request, path[len(API_PREFIX):] or "/")
 
     def _api(self, request, path):
         try:
@@ -260,21 +232,16 @@ class Simulator(DataSet, Faults, Endpoints, AssortmentFiles):
 
     @staticmethod
     def _token_fields(request):
-        if media_type(request) == "application/json":
+        if request.mimetype == "application/json":
             fields = json_body(request)
             if not isinstance(fields, dict):
                 raise ValueError("not an object")
         else:
             fields = form_fields(request)
-        scheme, _, credentials = (request.headers.get("authorization") or "").partition(" ")
-        if scheme.lower() == "basic" and "client_id" not in fields:
-            try:
-                decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
-                raise ValueError("bad basic credentials") from None
-            client_id, _, secret = decoded.partition(":")
-            fields["client_id"] = urllib.parse.unquote_plus(client_id)
-            fields["client_secret"] = urllib.parse.unquote_plus(secret)
+        basic = request.authorization  # HTTP Basic client authentication (RFC 6749, 2.3.1)
+        if basic and basic.type == "basic" and "client_id" not in fields:
+            fields["client_id"] = urllib.parse.unquote_plus(basic.username or "")
+            fields["client_secret"] = urllib.parse.unquote_plus(basic.password or "")
         return fields
 
     def _issue_token(self, client_id):

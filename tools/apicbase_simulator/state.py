@@ -23,13 +23,11 @@ class DataSet:
 
     def add_customer(self, customer_number, supplier_outlet_id=None):
         with self.lock:
-            for customer in self.customers:
-                if customer["customer_number"] == customer_number:
-                    customer["supplier_outlet_id"] = supplier_outlet_id
-                    return customer
-            customer = {"customer_number": customer_number,
-                        "supplier_outlet_id": supplier_outlet_id}
-            self.customers.append(customer)
+            customer = self.customer(customer_number)
+            if customer is None:
+                customer = {"customer_number": customer_number}
+                self.customers.append(customer)
+            customer["supplier_outlet_id"] = supplier_outlet_id
             return customer
 
     def add_package(self, customer_number, package_dict):
@@ -65,12 +63,14 @@ class DataSet:
             self.events.append(event)
         return event
 
-    def outlet_of(self, customer_number):
+    def customer(self, customer_number):
+        """The customer with that number, or None."""
         with self.lock:
-            for customer in self.customers:
-                if customer["customer_number"] == customer_number:
-                    return customer["supplier_outlet_id"]
-        return None
+            return next((customer for customer in self.customers
+                         if customer["customer_number"] == customer_number), None)
+
+    def outlet_of(self, customer_number):
+        return (self.customer(customer_number) or {}).get("supplier_outlet_id")
 
     def snapshot(self):
         """A copy of the data set (customers, packages, events, files, orders) to restore."""

@@ -34,23 +34,25 @@ class Errors(dict):
         self.setdefault(path, []).append(message)
 
 
-def _text(data, key, errors, max_length, required=False):
+def text_field(data, key, errors, max_length, required=False, path=None):
+    """A DRF CharField; its errors go under ``path`` (default: ``key``)."""
+    path = path or key
     value = data.get(key)
     if value is None:
         if required:
-            errors.add(key, "This field is required." if key not in data
+            errors.add(path, "This field is required." if key not in data
                        else "This field may not be null.")
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        errors.add(key, "Not a valid string.")
+        errors.add(path, "Not a valid string.")
         return None
     text = str(value).strip()
     if not text:
         if required:
-            errors.add(key, "This field may not be blank.")
+            errors.add(path, "This field may not be blank.")
         return None
     if len(text) > max_length:
-        errors.add(key, f"Ensure this field has no more than {max_length} characters.")
+        errors.add(path, f"Ensure this field has no more than {max_length} characters.")
     return text
 
 
@@ -66,14 +68,15 @@ def _boolean(data, key, errors, default):
     return default
 
 
-def _integer(value):
-    """DRF IntegerField: ``33`` and ``33.0`` are integers, ``1.5`` is not."""
-    if isinstance(value, bool):
-        raise ValueError("A valid integer is required.")
+def _count(value, path, errors):
+    """DRF IntegerField(min_value=1): ``33`` and ``33.0`` are integers, ``1.5`` is not."""
     try:
-        return int(re.sub(r"\.0*\s*$", "", str(value)))
+        if isinstance(value, bool):
+            raise ValueError
+        if int(re.sub(r"\.0*\s*$", "", str(value))) < 1:
+            errors.add(path, "Ensure this value is greater than or equal to 1.")
     except ValueError:
-        raise ValueError("A valid integer is required.") from None
+        errors.add(path, "A valid integer is required.")
 
 
 def _gtin(level, path, errors):
@@ -88,29 +91,18 @@ def _gtin(level, path, errors):
     return code
 
 
-def _outer_quantity(level, path, errors):
+def _decimal(data, key, path, errors, places, positive):
+    """A DRF DecimalField with at most ``places`` decimals, above 0 (``positive``) or not below."""
     try:
-        quantity = to_decimal(level.get("quantity"))
+        number = to_decimal(data.get(key))
     except ValueError as exc:
-        errors.add(path, str(exc) if "quantity" in level else "This field is required.")
+        errors.add(path, str(exc) if key in data else "This field is required.")
         return
-    if decimal_places(quantity) > 6:
-        errors.add(path, "Ensure that there are no more than 6 decimal places.")
-    if quantity <= 0:
-        errors.add(path, "Ensure this value is greater than 0.")
-
-
-def _inner_quantity(level, path, errors):
-    if "quantity" not in level:
-        errors.add(path, "This field is required.")
-        return
-    try:
-        quantity = _integer(level["quantity"])
-    except ValueError as exc:
-        errors.add(path, str(exc))
-        return
-    if quantity < 1:
-        errors.add(path, "Ensure this value is greater than or equal to 1.")
+    if decimal_places(number) > places:
+        errors.add(path, f"Ensure that there are no more than {places} decimal places.")
+    if number < 0 or (positive and number == 0):
+        errors.add(path, "Ensure this value is greater than " + ("0." if positive
+                                                                 else "or equal to 0."))
 
 
 def _description_level(level, path, errors, found, depth=1):
@@ -127,10 +119,13 @@ def _description_level(level, path, errors, found, depth=1):
     if level.get("package") is not None:
         if level.get("unit_name") is not None:
             errors.add(f"{path}.unit_name", "A level has either a package or a unit_name.")
-        _outer_quantity(level, f"{path}.quantity", errors)
+        _decimal(level, "quantity", f"{path}.quantity", errors, places=6, positive=True)
         _description_level(level["package"], f"{path}.package", errors, found, depth + 1)
         return
-    _inner_quantity(level, f"{path}.quantity", errors)
+    if "quantity" not in level:
+        errors.add(f"{path}.quantity", "This field is required.")
+    else:
+        _count(level["quantity"], f"{path}.quantity", errors)
     unit = level.get("unit_name")
     if unit is None:
         errors.add(f"{path}.unit_name", "This field is required at the innermost level.")
@@ -138,21 +133,6 @@ def _description_level(level, path, errors, found, depth=1):
         errors.add(f"{path}.unit_name", f'"{unit}" is not a valid choice.')
     else:
         found["units"].append(unit)
-
-
-def _price(data, errors):
-    if data.get("price") is None:
-        return None
-    try:
-        price = to_decimal(data["price"])
-    except ValueError as exc:
-        errors.add("price", str(exc))
-        return None
-    if decimal_places(price) > 3:
-        errors.add("price", "Ensure that there are no more than 3 decimal places.")
-    if price < 0:
-        errors.add("price", "Ensure this value is greater than or equal to 0.")
-    return price
 
 
 def _price_type(data, errors):
@@ -172,13 +152,8 @@ def _price_type(data, errors):
 
 
 def _order_options(data, errors):
-    multiplier = data.get("order_multiplier")
-    if multiplier is not None:
-        try:
-            if _integer(multiplier) < 1:
-                errors.add("order_multiplier", "Ensure this value is greater than or equal to 1.")
-        except ValueError as exc:
-            errors.add("order_multiplier", str(exc))
+    if data.get("order_multiplier") is not None:
+        _count(data["order_multiplier"], "order_multiplier", errors)
     options = data.get("order_packaging_options")
     if options is None:
         return
@@ -190,18 +165,14 @@ def _order_options(data, errors):
         if not isinstance(option, dict):
             errors.add(path, "Expected a dictionary of items.")
             continue
-        sub = Errors()
-        _text(option, "key", sub, 100, required=True)
-        _text(option, "label", sub, 100, required=True)
-        for key, messages in sub.items():
-            for message in messages:
-                errors.add(f"{path}.{key}", message)
+        for key in ("key", "label"):
+            text_field(option, key, errors, 100, required=True, path=f"{path}.{key}")
 
 
 def _misc_fields(data, errors):
-    _text(data, "shared_id", errors, 50)
-    _text(data, "brand", errors, 150)
-    _text(data, "package_type", errors, 50)
+    text_field(data, "shared_id", errors, 50)
+    text_field(data, "brand", errors, 150)
+    text_field(data, "package_type", errors, 50)
     if data.get("description") is not None and not isinstance(data["description"], str):
         errors.add("description", "Not a valid string.")
     _boolean(data, "weighted", errors, False)
@@ -224,10 +195,11 @@ def validate_package(data):
         errors.add("non_field_errors",
                    f'Expected a dictionary of items but got type "{type(data).__name__}".')
         return errors, found
-    _text(data, "third_party_id", errors, 50, required=True)
-    _text(data, "name", errors, 300, required=True)
+    text_field(data, "third_party_id", errors, 50, required=True)
+    text_field(data, "name", errors, 300, required=True)
     _misc_fields(data, errors)
-    _price(data, errors)
+    if data.get("price") is not None:
+        _decimal(data, "price", "price", errors, places=3, positive=False)
     _price_type(data, errors)
     _boolean(data, "orderable", errors, True)
     top_gtin = _gtin(data, "gtin", errors)
