@@ -22,19 +22,11 @@ from decimal import Decimal
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from apicbase_simulator import Simulator, isoformat, webhook_payload  # noqa: E402
+from apicbase_simulator.seed import order_line  # noqa: E402
 
 # The order of tools/demo's check: these ids become sale orders, UNKNOWN_ARTICLE_ORDER waits in the inbox.
 UNKNOWN_ARTICLE = "OLIVE-OIL-5L"
 UNKNOWN_ARTICLE_ORDER = "po-2004"
-
-
-def _line(article, name, price, quantity):
-    price = Decimal(price)
-    return {"stock_item": {"name": name},
-            "supplier_package": {"supplier_article_number": article,
-                                 "theoretical_price_per_package": str(price)},
-            "quantity_ordered": quantity,
-            "total_theoretical_price": str(price * quantity)}
 
 
 def demo_orders(now=None):
@@ -54,29 +46,29 @@ def demo_orders(now=None):
     return [
         # The seed's ORDERED order (Bistro Anna), dated today.
         order("po-1002", "PO-1002", "CUST-1", 9, "chef.anna",
-              [_line("POT-3X1KG", "Potatoes", "5.400", 2),
-               _line("COLA-4X6X33", "Cola 33 cl", "19.990", 2),
-               _line("BEEF-KG", "Beef", "24.500", 3)],
+              [order_line("POT-3X1KG", "Potatoes", "5.400", 2),
+               order_line("COLA-4X6X33", "Cola 33 cl", "19.990", 2),
+               order_line("BEEF-KG", "Beef", "24.500", 3)],
               remarks="Back door, please"),
         # Brasserie du Parc orders at its own prices (its pricelist in Odoo).
         order("po-2001", "BDP-0412", "CUST-2", 8, "marc.brasserie",
-              [_line("POT-1KG", "Potatoes", "1.850", 10),
-               _line("COLA-4X6X33", "Cola 33 cl", "18.500", 2),
-               _line("BUTTER-10X250G", "Butter", "22.230", 1)]),
+              [order_line("POT-1KG", "Potatoes", "1.850", 10),
+               order_line("COLA-4X6X33", "Cola 33 cl", "18.500", 2),
+               order_line("BUTTER-10X250G", "Butter", "22.230", 1)]),
         # Trattoria Verde.
         order("po-2002", "TV-0077", "CUST-3", 7, "giulia",
-              [_line("FLOUR-10X100G", "Flour 00", "7.250", 4),
-               _line("TOM-6KG", "Tomatoes", "14.800", 2),
-               _line("EGG-30", "Eggs", "8.700", 3)]),
+              [order_line("FLOUR-10X100G", "Flour 00", "7.250", 4),
+               order_line("TOM-6KG", "Tomatoes", "14.800", 2),
+               order_line("EGG-30", "Eggs", "8.700", 3)]),
         # An Apicbase price the pricelist disagrees with: the sale order flags the line.
         order("po-2003", "BDP-0413", "CUST-2", 6, "marc.brasserie",
-              [_line("BEEF-KG", "Beef", "24.500", 5),
-               _line("POT-1KG", "Potatoes", "1.850", 20)],
+              [order_line("BEEF-KG", "Beef", "24.500", 5),
+               order_line("POT-1KG", "Potatoes", "1.850", 20)],
               remarks="Steak night on Friday"),
         # An article Odoo does not know: the order waits in the inbox for a person.
         order(UNKNOWN_ARTICLE_ORDER, "PO-1004", "CUST-1", 5, "chef.anna",
-              [_line("POT-1KG", "Potatoes", "1.950", 5),
-               _line(UNKNOWN_ARTICLE, "Olive oil", "42.000", 2)]),
+              [order_line("POT-1KG", "Potatoes", "1.950", 5),
+               order_line(UNKNOWN_ARTICLE, "Olive oil", "42.000", 2)]),
     ]
 
 

@@ -45,7 +45,7 @@ def seed_packages():
     return {"CUST-1": cust1, "CUST-2": cust2, "CUST-3": []}
 
 
-def _order_line(third_party_id, name, price, quantity):
+def order_line(third_party_id, name, price, quantity):
     price = Decimal(price)
     return {"stock_item": {"name": name},
             "supplier_package": {"supplier_article_number": third_party_id,
@@ -68,14 +68,14 @@ def _order(order_id, status, ordered_on, expected, lines, **extra):
 def seed_orders():
     return [
         _order("po-1001", "IN_PROGRESS", None, "2025-06-20T06:00:00Z",
-               [_order_line("POT-1KG", "Potatoes", "1.950", 4)]),
+               [order_line("POT-1KG", "Potatoes", "1.950", 4)]),
         _order("po-1002", "ORDERED", "2025-06-10T09:15:00Z", "2025-06-11T06:00:00Z",
-               [_order_line("POT-3X1KG", "Potatoes", "5.400", 2),
-                _order_line("COLA-4X6X33", "Cola 33 cl", "19.999", 1),
-                _order_line("BEEF-KG", "Beef", "24.500", 3)],
+               [order_line("POT-3X1KG", "Potatoes", "5.400", 2),
+                order_line("COLA-4X6X33", "Cola 33 cl", "19.999", 1),
+                order_line("BEEF-KG", "Beef", "24.500", 3)],
                order_remarks="Back door, please"),
         _order("po-1003", "DELIVERED", "2025-06-01T08:00:00Z", "2025-06-02T06:00:00Z",
-               [_order_line("FLOUR-10X100G", "Flour", "7.250", 2)],
+               [order_line("FLOUR-10X100G", "Flour", "7.250", 2)],
                delivery_closed=True, invoice_status=2, invoice_number="INV-2025-0042",
                discount="0.000", viewed_by_supplier_at="2025-06-01T08:05:00Z",
                fetched_by_supplier_at="2025-06-01T08:01:00Z"),
