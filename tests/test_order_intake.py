@@ -116,6 +116,23 @@ class TestOrderIntake(ApicbaseCase):
         self.assertTrue(lines[0].apicbase_price_mismatch)
         self.assertEqual(lines[0].apicbase_price, 2.40)
 
+    def test_article_lookup_reads_all_products_at_once(self):
+        """Resolving the articles costs the same few queries whatever the number of lines."""
+        products = self.env["product.product"].create([
+            {"name": f"Article {index}", "default_code": f"ART-{index:02d}"} for index in range(10)])
+        from odoo.addons.apicbase_connector.apicbase.payload import parse_order_json
+        data = order_payload()
+        data["packages"] = [{"stock_item": {"name": product.name}, "quantity_ordered": 1,
+                             "supplier_package": {"supplier_article_number": product.default_code,
+                                                  "theoretical_price_per_package": "1.00"}}
+                            for product in products]
+        order = parse_order_json(self.encode(data))
+        self.env.invalidate_all()
+        before = self.cr.sql_log_count
+        found, problems = self.env["sale.order"]._apicbase_products(self.company, order)
+        self.assertEqual((len(found), problems), (10, []))
+        self.assertLessEqual(self.cr.sql_log_count - before, 3, "search, products, templates")
+
     def test_missing_apicbase_price_falls_back_to_pricelist(self):
         data = order_payload()
         data["packages"][0]["supplier_package"]["theoretical_price_per_package"] = None
