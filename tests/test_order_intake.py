@@ -116,6 +116,22 @@ class TestOrderIntake(ApicbaseCase):
         self.assertTrue(lines[0].apicbase_price_mismatch)
         self.assertEqual(lines[0].apicbase_price, 2.40)
 
+    def test_pricelist_price_of_the_ordered_quantity_is_the_reference(self):
+        """The pricelist is asked for the line as ordered (a quantity break applies), and a line it
+        priced stays priced by it: a new quantity reprices it like any other line."""
+        self.company.apicbase_price_source = "pricelist"
+        self.customer.property_product_pricelist = self.env["product.pricelist"].create({
+            "name": "From 10 kg", "currency_id": self.company.currency_id.id,
+            "item_ids": [(0, 0, {"applied_on": "0_product_variant", "product_id": self.tomatoes.id,
+                                 "min_quantity": 10, "compute_price": "fixed", "fixed_price": 2.00})]})
+        _outcome, record = self.receive(single_line_order("TOM-1KG", "2.00", 12))
+        line = record.sale_order_id.order_line
+        self.assertEqual((line.price_unit, line.apicbase_pricelist_price), (2.00, 2.00))
+        self.assertFalse(line.apicbase_price_mismatch)
+        self.assertFalse(line.apicbase_price_locked)
+        line.product_uom_qty = 3
+        self.assertEqual(line.price_unit, 2.40)
+
     def test_article_lookup_reads_all_products_at_once(self):
         """Resolving the articles costs the same few queries whatever the number of lines."""
         products = self.env["product.product"].create([
