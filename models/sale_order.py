@@ -126,8 +126,11 @@ class SaleOrder(models.Model):
     @api.model
     def _apicbase_values(self, inbox, order, partner):
         company = inbox.company_id
-        salesperson = partner.user_id or partner.commercial_partner_id.user_id or company._apicbase_responsible_user()
-        tz = company._apicbase_tz()
+        salesperson = partner.user_id or partner.commercial_partner_id.user_id
+        # The Apicbase responsible is looked up once, and only when the salesperson or the time zone needs it.
+        responsible = company._apicbase_responsible_user() if not salesperson or not company.partner_id.tz else None
+        salesperson = salesperson or responsible
+        tz = company._apicbase_tz(responsible)
         return {
             "partner_id": partner.id,
             "company_id": company.id,
