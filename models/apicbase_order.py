@@ -202,7 +202,8 @@ class ApicbaseOrder(models.Model):
     def _stored_fields(self, company, order):
         """What the inbox row keeps of ``order`` besides its payload (dates in the company's time
         zone), when it is stored and again when a refused order is sent anew."""
-        tz = company._apicbase_tz()
+        # Looked up (the responsible's, maybe) only for a date Apicbase sent without an offset.
+        tz = company._apicbase_tz() if order.has_local_times else None
         return {"name": order.order_number, "customer_number": order.customer_number,
                 "ordered_on": naive_utc(order.ordered_on, tz),
                 "expected_delivery_date": naive_utc(order.expected_delivery_date, tz),

@@ -127,10 +127,11 @@ class SaleOrder(models.Model):
     def _apicbase_values(self, inbox, order, partner):
         company = inbox.company_id
         salesperson = partner.user_id or partner.commercial_partner_id.user_id
-        # The Apicbase responsible is looked up once, and only when the salesperson or the time zone needs it.
-        responsible = company._apicbase_responsible_user() if not salesperson or not company.partner_id.tz else None
-        salesperson = salesperson or responsible
-        tz = company._apicbase_tz(responsible)
+        responsible = None
+        if not salesperson:
+            responsible = salesperson = company._apicbase_responsible_user()
+        # The time zone only for a date Apicbase sent without an offset; the responsible looked up once.
+        tz = company._apicbase_tz(responsible) if order.has_local_times else None
         return {
             "partner_id": partner.id,
             "company_id": company.id,
