@@ -55,6 +55,12 @@ class PurchaseOrder:
     def article_numbers(self):
         return tuple(dict.fromkeys(line.article_number for line in self.lines))
 
+    @property
+    def has_local_times(self):
+        """Whether a date or time came without an offset: only then is the local time zone needed."""
+        return any(value is not None and value.tzinfo is None
+                   for value in (self.ordered_on, self.expected_delivery_date))
+
 
 class _Reader:
     """Reads typed values out of nested dicts, collecting one problem per defect."""

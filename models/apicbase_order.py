@@ -120,7 +120,8 @@ class ApicbaseOrder(models.Model):
             with self.env.cr.savepoint():
                 if resent:
                     record.write(resent)
-                record._process(refuse_unmapped=refuse)
+                # A row inserted by this transaction is invisible to the others: no lock to take.
+                record._process(refuse_unmapped=refuse, locked=not resent)
         except OperationalError as exc:
             if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY) and not defer_conflicts:
                 raise
@@ -201,7 +202,8 @@ class ApicbaseOrder(models.Model):
     def _stored_fields(self, company, order):
         """What the inbox row keeps of ``order`` besides its payload (dates in the company's time
         zone), when it is stored and again when a refused order is sent anew."""
-        tz = company._apicbase_tz()
+        # Looked up (the responsible's, maybe) only for a date Apicbase sent without an offset.
+        tz = company._apicbase_tz() if order.has_local_times else None
         return {"name": order.order_number, "customer_number": order.customer_number,
                 "ordered_on": naive_utc(order.ordered_on, tz),
                 "expected_delivery_date": naive_utc(order.expected_delivery_date, tz),
@@ -238,22 +240,26 @@ class ApicbaseOrder(models.Model):
     # Processing
     # ------------------------------------------------------------------
 
-    def _process(self, refuse_unmapped=False):
+    def _process(self, refuse_unmapped=False, locked=False):
+        """``locked``: the caller already holds the rows (see _lock)."""
         for record in self:
+            if not locked:
+                record._lock()
             record.with_company(record.company_id)._process_one(refuse_unmapped)
 
     def _process_one(self, refuse_unmapped):
-        self._lock()
         if self.sale_order_id:
             self._mark_done(self.sale_order_id)
             return
-        self.write({"attempt_count": self.attempt_count + 1, "processed_at": fields.Datetime.now()})
+        # Written with the attempt's outcome, after the savepoint (which flushes on entry): the
+        # row is then updated once per attempt rather than before and after the sale order.
+        attempt = {"attempt_count": self.attempt_count + 1, "processed_at": fields.Datetime.now()}
         try:
             order = self._parsed_order()
             with self.env.cr.savepoint():
                 sale = self.env["sale.order"]._apicbase_create_from(self, order)
-                self.partner_id = sale.partner_id
         except ApicbaseMappingError as exc:
+            self.write(attempt)
             if exc.partner:
                 self.partner_id = exc.partner  # the customer is known even if an article is not
             if refuse_unmapped:
@@ -263,12 +269,16 @@ class ApicbaseOrder(models.Model):
         except OperationalError as exc:
             if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
                 raise  # the caller keeps the order received and processes it again later
+            self.write(attempt)
             self._retry_later(exc)
         except UserError as exc:
+            self.write(attempt)
             self._mark_failed(exc.args[0], "error")
         except Exception as exc:  # noqa: BLE001 - a stored order must never turn into a 500
+            self.write(attempt)
             self._retry_later(exc)
         else:
+            self.write({**attempt, "partner_id": sale.partner_id.id})
             self._mark_done(sale)
 
     def _lock(self, nowait=False):

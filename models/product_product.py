@@ -30,5 +30,8 @@ class ProductProduct(models.Model):
                 explicit.setdefault(product.apicbase_article_number, []).append(product.id)
             else:
                 by_reference.setdefault(product.default_code, []).append(product.id)
+        # Each result keeps the candidates' prefetch set, so reading one product's fields (its
+        # template, sale_ok, names) reads all of them at once instead of one query per article.
         return {number: self.browse(explicit.get(number) or by_reference.get(number) or [])
+                .with_prefetch(candidates._prefetch_ids)
                 for number in numbers}

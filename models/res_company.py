@@ -140,14 +140,14 @@ class ResCompany(models.Model):
             return self.browse()
         return as_system(self).search([("apicbase_webhook_token", "=", token)], limit=1)
 
-    def _apicbase_tz(self):
+    def _apicbase_tz(self, responsible=None):
         """The time zone of a date or time Apicbase sends without an offset: the company's.
 
         res.company has no time zone of its own in Odoo 18: its contact's, else the Apicbase
-        responsible's, else UTC.
+        responsible's, else UTC. ``responsible``: that user, when the caller has looked it up already.
         """
         self.ensure_one()
-        name = self.partner_id.tz or as_system(self)._apicbase_responsible_user().tz or "UTC"
+        name = self.partner_id.tz or (responsible or as_system(self)._apicbase_responsible_user()).tz or "UTC"
         try:
             return zoneinfo.ZoneInfo(name)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):

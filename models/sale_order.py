@@ -73,8 +73,8 @@ class SaleOrder(models.Model):
         # customer's signup data on every order (concurrent orders of a restaurant then conflict).
         sale = self.with_context(
             mail_create_nolog=True, mail_create_nosubscribe=True, mail_auto_subscribe_no_notify=True,
-        ).create(self._apicbase_values(inbox, order, partner, products))
-        sale._apicbase_apply_prices(order)
+        ).create(self._apicbase_values(inbox, order, partner))
+        sale._apicbase_create_lines(order, products)
         sale._apicbase_log_origin(inbox, order)
         if company.apicbase_auto_confirm:
             sale._apicbase_try_confirm()
@@ -124,10 +124,14 @@ class SaleOrder(models.Model):
         return products, problems
 
     @api.model
-    def _apicbase_values(self, inbox, order, partner, products):
+    def _apicbase_values(self, inbox, order, partner):
         company = inbox.company_id
-        salesperson = partner.user_id or partner.commercial_partner_id.user_id or company._apicbase_responsible_user()
-        tz = company._apicbase_tz()
+        salesperson = partner.user_id or partner.commercial_partner_id.user_id
+        responsible = None
+        if not salesperson:
+            responsible = salesperson = company._apicbase_responsible_user()
+        # The time zone only for a date Apicbase sent without an offset; the responsible looked up once.
+        tz = company._apicbase_tz(responsible) if order.has_local_times else None
         return {
             "partner_id": partner.id,
             "company_id": company.id,
@@ -139,15 +143,6 @@ class SaleOrder(models.Model):
             "apicbase_order_id": inbox.id,
             "apicbase_remarks": order.remarks or False,
             "apicbase_owner": order.owner or False,
-            "order_line": [
-                fields.Command.create({
-                    "product_id": products[line.article_number].id,
-                    "product_uom_qty": line.quantity,
-                    "sequence": index,
-                    "apicbase_article_number": line.article_number,
-                })
-                for index, line in enumerate(order.lines, start=1)
-            ],
         }
 
     def _apicbase_log_origin(self, inbox, order):
@@ -160,29 +155,45 @@ class SaleOrder(models.Model):
         # A log note: nobody is notified of it, so the notification machinery is skipped.
         self._message_log(body=Markup("<br/>").join(details))
 
-    def _apicbase_apply_prices(self, po):
-        """Puts the configured price on each line and flags lines whose prices disagree, or whose
-        Apicbase price the Product Price precision rounded.
+    def _apicbase_create_lines(self, po, products):
+        """Creates the lines of ``po`` at their final price and flags lines whose prices disagree, or
+        whose Apicbase price the Product Price precision rounded.
 
-        The lines were created without a price, so Odoo priced them from the
-        pricelist: that is the reference Apicbase's price is compared with.
+        The reference Apicbase's price is compared with is the pricelist's: what Odoo's own
+        computation gives each line unsaved (as create itself would), discount included. Each line
+        is then created with the configured price and the check's outcome, in one create, so that
+        Odoo computes the amounts once instead of pricing the lines, then rewriting every one.
         """
         self.ensure_one()
         company = self.company_id
         use_apicbase = company.apicbase_price_source == "apicbase"
-        lines = self.order_line.sorted("sequence")
-        rounded = {}  # line: Apicbase's exact price
-        for line, po_line in zip(lines, po.lines, strict=True):  # one line per Apicbase line
-            vals = line._apicbase_price_vals(po_line.price_per_package, company.apicbase_price_tolerance)
+        vals_list = [{
+            "order_id": self.id,
+            "product_id": products[line.article_number].id,
+            "product_uom_qty": line.quantity,
+            "sequence": index,
+            "apicbase_article_number": line.article_number,
+        } for index, line in enumerate(po.lines, start=1)]
+        lines = self.env["sale.order.line"]
+        drafts = lines.concat(*(lines.new(vals) for vals in vals_list))  # priced together, in one batch
+        for vals, draft, po_line in zip(vals_list, drafts, po.lines, strict=True):
+            # The pricelist's price and discount, given so that create does not compute them again.
+            # technical_price_unit is the price Odoo computed: a line whose price differs from it
+            # counts as priced by hand, so a new quantity keeps Apicbase's price below.
+            vals.update(price_unit=draft.price_unit, technical_price_unit=draft.price_unit,
+                        discount=draft.discount)
+            vals.update(draft._apicbase_price_vals(po_line.price_per_package, company.apicbase_price_tolerance))
             if use_apicbase and po_line.price_per_package is not None:
                 # A pricelist discount is already in Apicbase's net price: not a second time.
                 vals.update(price_unit=float(po_line.price_per_package), discount=0.0,
                             apicbase_price_locked=True)
-            line.write(vals)
-            # The field's precision may have rounded the price just written: check what was stored.
+        lines = lines.create(vals_list)
+        rounded = {}  # line: Apicbase's exact price
+        for line, po_line in zip(lines, po.lines, strict=True):
+            # The field's precision may have rounded the price just stored: check what was stored.
             if line.apicbase_price_locked and line._apicbase_price_rounded(po_line.price_per_package):
                 rounded[line] = po_line.price_per_package
-        mismatched = self.order_line.filtered("apicbase_price_mismatch")
+        mismatched = lines.filtered("apicbase_price_mismatch")
         if mismatched:
             self._message_log(body=self.env._(
                 "Apicbase and the pricelist disagree on the price of: %s",

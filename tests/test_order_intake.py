@@ -116,6 +116,39 @@ class TestOrderIntake(ApicbaseCase):
         self.assertTrue(lines[0].apicbase_price_mismatch)
         self.assertEqual(lines[0].apicbase_price, 2.40)
 
+    def test_pricelist_price_of_the_ordered_quantity_is_the_reference(self):
+        """The pricelist is asked for the line as ordered (a quantity break applies), and a line it
+        priced stays priced by it: a new quantity reprices it like any other line."""
+        self.company.apicbase_price_source = "pricelist"
+        self.customer.property_product_pricelist = self.env["product.pricelist"].create({
+            "name": "From 10 kg", "currency_id": self.company.currency_id.id,
+            "item_ids": [(0, 0, {"applied_on": "0_product_variant", "product_id": self.tomatoes.id,
+                                 "min_quantity": 10, "compute_price": "fixed", "fixed_price": 2.00})]})
+        _outcome, record = self.receive(single_line_order("TOM-1KG", "2.00", 12))
+        line = record.sale_order_id.order_line
+        self.assertEqual((line.price_unit, line.apicbase_pricelist_price), (2.00, 2.00))
+        self.assertFalse(line.apicbase_price_mismatch)
+        self.assertFalse(line.apicbase_price_locked)
+        line.product_uom_qty = 3
+        self.assertEqual(line.price_unit, 2.40)
+
+    def test_article_lookup_reads_all_products_at_once(self):
+        """Resolving the articles costs the same few queries whatever the number of lines."""
+        products = self.env["product.product"].create([
+            {"name": f"Article {index}", "default_code": f"ART-{index:02d}"} for index in range(10)])
+        from ..apicbase.payload import parse_order_json
+        data = order_payload()
+        data["packages"] = [{"stock_item": {"name": product.name}, "quantity_ordered": 1,
+                             "supplier_package": {"supplier_article_number": product.default_code,
+                                                  "theoretical_price_per_package": "1.00"}}
+                            for product in products]
+        order = parse_order_json(self.encode(data))
+        self.env.invalidate_all()
+        before = self.cr.sql_log_count
+        found, problems = self.env["sale.order"]._apicbase_products(self.company, order)
+        self.assertEqual((len(found), problems), (10, []))
+        self.assertLessEqual(self.cr.sql_log_count - before, 3, "search, products, templates")
+
     def test_missing_apicbase_price_falls_back_to_pricelist(self):
         data = order_payload()
         data["packages"][0]["supplier_package"]["theoretical_price_per_package"] = None

@@ -89,6 +89,13 @@ def test_offset_less_datetimes_stay_local_until_placed_in_a_time_zone():
     assert payload.naive_utc(aware, brussels) == dt.datetime(2026, 11, 27, 6, 0)
 
 
+def test_only_offset_less_dates_need_the_local_time_zone():
+    assert not payload.parse_order(order()).has_local_times
+    assert not payload.parse_order(order(expected_delivery_date=None)).has_local_times
+    assert payload.parse_order(order(expected_delivery_date="2026-11-27")).has_local_times
+    assert payload.parse_order(order(ordered_on="2026-11-25T09:30:00")).has_local_times
+
+
 @pytest.mark.parametrize("text, expected", [
     ("2026-11-25T09:30:00Z", dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.timezone.utc)),
     ("2026-11-25T09:30:00z", dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.timezone.utc)),
