@@ -59,7 +59,9 @@ class ApicbaseOrder(models.Model):
             ("res_model", "=", "sale.order"), ("res_id", "in", [sale.id for sale in found]),
             ("summary", "in", list(kind_by_summary))])}
         todo = self._todo_activity_type()  # looked up once: each lookup is a query
-        return activities_sudo.create([
+        # The to-dos show in the assignee's activities at once; an e-mail for each would flood the
+        # inbox of whoever a follow-up run gives fifty of them.
+        return activities_sudo.with_context(mail_activity_quick_update=True).create([
             record._apicbase_contradiction_activity(kind, todo)
             for sale, (kind, record) in found.items() if (sale.id, kind) not in flagged])
 
