@@ -182,6 +182,10 @@ class SaleOrder(models.Model):
             # counts as priced by hand, so a new quantity keeps Apicbase's price below.
             vals.update(price_unit=draft.price_unit, technical_price_unit=draft.price_unit,
                         discount=draft.discount)
+            # What else Odoo computed on the unsaved line (none of it depends on the price), given
+            # too, so that create does not compute it a second time.
+            vals.update(draft._convert_to_write({name: draft[name] for name in (
+                "name", "product_uom", "tax_id", "analytic_distribution", "customer_lead")}))
             vals.update(draft._apicbase_price_vals(po_line.price_per_package, company.apicbase_price_tolerance))
             if use_apicbase and po_line.price_per_package is not None:
                 # A pricelist discount is already in Apicbase's net price: not a second time.

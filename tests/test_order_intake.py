@@ -270,6 +270,25 @@ class TestOrderIntake(ApicbaseCase):
         record.action_retry()
         self.assertEqual(record.state, "done")
 
+    def test_lines_carry_what_odoo_computes_for_a_line_made_by_hand(self):
+        """The description, unit, taxes, lead time and analytic distribution Odoo computed once on
+        the unsaved lines are what it gives a line of the same product entered by hand."""
+        tax = self.env["account.tax"].create({"name": "Food 6 %", "amount": 6, "type_tax_use": "sale"})
+        self.tomatoes.write({"taxes_id": [(6, 0, tax.ids)], "description_sale": "Vine-ripened"})
+        plan = self.env["account.analytic.plan"].create({"name": "Channels"})
+        account = self.env["account.analytic.account"].create({"name": "Apicbase", "plan_id": plan.id})
+        self.env["account.analytic.distribution.model"].create({
+            "partner_id": self.customer.id, "analytic_distribution": {str(account.id): 100}})
+        _outcome, record = self.receive()
+        by_hand = self.env["sale.order"].create({"partner_id": self.customer.id, "order_line": [
+            (0, 0, {"product_id": self.tomatoes.id, "product_uom_qty": 3})]}).order_line
+        line = record.sale_order_id.order_line.filtered(lambda line: line.product_id == self.tomatoes)
+        for name in ("name", "product_uom", "tax_id", "customer_lead", "analytic_distribution"):
+            self.assertEqual(line[name], by_hand[name], name)
+        self.assertEqual(line.tax_id, tax)
+        self.assertIn("Vine-ripened", line.name)
+        self.assertEqual(line.analytic_distribution, {str(account.id): 100})
+
     def test_the_next_attempt_is_counted_from_the_attempt_not_from_the_clock(self):
         """The delay runs from the failed attempt: a slow attempt (or a second boundary between
         two clock readings) neither shortens nor lengthens it."""
