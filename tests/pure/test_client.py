@@ -13,6 +13,7 @@ from apicbase import assortment
 from apicbase.client import (ApiError, ApicbaseClient, AuthenticationError, TransientError,
                              date_filter_value, purchase_orders_patch_body)
 import apicbase_simulator
+from local_server import LocalServer
 from apicbase_simulator import API_PREFIX, Simulator
 
 
@@ -456,44 +457,25 @@ def test_decimals_are_sent_as_exact_numbers():
 
 
 class _CraftedApi:
-    """A tiny local server answering crafted pages, for pagination the simulator never sends."""
+    """A local server answering crafted pages, for pagination the simulator never sends."""
 
     def __init__(self, pages):
-        import http.server
-        import threading
-
-        outer = self
         self.pages, self.hits = pages, []
+        self.server = LocalServer(self.answer)
+        self.url = self.server.url
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # the token endpoint
-                self._send({"access_token": "tok", "expires_in": "soon"})
-
-            def do_GET(self):
-                outer.hits.append((self.path, self.headers.get("Authorization")))
-                self._send(outer.pages(self.path, outer))
-
-            def _send(self, body):
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+    def answer(self, request):
+        if request.command == "POST":  # the token endpoint
+            return 200, {"access_token": "tok", "expires_in": "soon"}
+        self.hits.append((request.path, request.headers.get("Authorization")))
+        return 200, self.pages(request.path, self)
 
     def client(self):
         return ApicbaseClient(self.url + "/api/", self.url + "/token/", "id", "secret",
                               backoff_base=0.01, max_total_seconds=5)
 
     def close(self):
-        self.server.shutdown()
+        self.server.close()
 
 
 def test_pagination_that_does_not_advance_ends_with_an_error():

@@ -7,10 +7,8 @@ unchecked).
 """
 import datetime as dt
 import email.utils
-import http.server
 import json
 import socket
-import threading
 import time
 from decimal import Decimal
 
@@ -18,6 +16,8 @@ import pytest
 import requests
 import requests.adapters
 from urllib3.util import Timeout
+
+from local_server import LocalServer
 
 from apicbase.client import (ApiError, ApicbaseClient, AuthenticationError, MalformedResponseError,
                              TransientError, date_filter_value, purchase_orders_patch_body)
@@ -242,36 +242,6 @@ def test_test_connection_gets_a_fresh_token_and_counts_the_customers():
 DROP = "drop"  # a script step: the connection is closed unanswered
 
 
-class _Scripted(http.server.BaseHTTPRequestHandler):
-    def answer(self):
-        wire = self.server.wire
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.path == "/oauth/token/":
-            wire.tokens += 1
-            step = (200, {"access_token": f"tok-{wire.tokens}", "expires_in": 3600})
-        else:
-            wire.seen.append((self.command, self.path, self.headers["Authorization"], body))
-            step = wire.script.pop(0)
-        if step == DROP:
-            return  # the connection closes unanswered
-        if isinstance(step, float):
-            time.sleep(step)  # silent past the read timeout
-            return
-        status, content, headers = (*step, {})[:3]
-        data = json.dumps(content).encode()
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PATCH = answer
-
-    def log_message(self, *args):
-        pass
-
-
 class Wire:
     """A client of a local server answering ``script`` in turn: (status, body[, headers]), DROP or a
     silence in seconds. The token endpoint answers tok-1, tok-2...; no jitter by default."""
@@ -279,22 +249,32 @@ class Wire:
     def __init__(self, *script, **options):
         self.script, self.seen, self.tokens = list(script), [], 0
         self.now, self.slept = 1000.0, []
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
-        self.server.wire = self
-        threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True).start()
-        url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = LocalServer(self.answer)
+        url = self.server.url
         options = {"sleep": self.sleep, "clock": lambda: self.now, "jitter": lambda: 0.0, "timeout": (2, 5),
                    **options}
         self.client = ApicbaseClient(url + "/api/v2/", url + "/oauth/token/", "client-id", "client-secret",
                                      **options)
+
+    def answer(self, request):
+        if request.path == "/oauth/token/":
+            self.tokens += 1
+            return 200, {"access_token": f"tok-{self.tokens}", "expires_in": 3600}
+        self.seen.append((request.command, request.path, request.headers["Authorization"], request.body))
+        step = self.script.pop(0)
+        if step == DROP:
+            return None  # the connection closes unanswered
+        if isinstance(step, float):
+            time.sleep(step)  # silent past the read timeout
+            return None
+        return step
 
     def sleep(self, seconds):
         self.slept.append(seconds)
         self.now += seconds
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.close()
 
 
 @pytest.fixture
@@ -671,35 +651,19 @@ def test_equal_times_are_no_proof_of_a_newest_first_order():
 def test_a_proxy_from_the_environment_carries_the_calls(monkeypatch):
     """Behind a company proxy (HTTP_PROXY), every call, the token's too, goes through it."""
     seen = []
-
-    class Proxy(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            seen.append(self.path)
-            self.rfile.read(int(self.headers["Content-Length"]))
-            data = b'{"access_token": "via-proxy", "expires_in": 3600}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
     unreachable = f"http://127.0.0.1:{closed.getsockname()[1]}"
     closed.close()  # nothing listens there: only the proxy can answer
-    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    proxy = LocalServer(lambda request: seen.append(request.path) or (
+        200, {"access_token": "via-proxy", "expires_in": 3600}))
     try:
         for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
             monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
         client = ApicbaseClient(unreachable + "/api/", unreachable + "/oauth/token/", "id", "secret",
                                 max_attempts=1, timeout=(2, 5))
         assert client.token() == "via-proxy"
         assert seen == [unreachable + "/oauth/token/"]
     finally:
-        proxy.shutdown()
-        proxy.server_close()
+        proxy.close()

@@ -5,9 +5,8 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from local_server import LocalServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -611,24 +610,9 @@ def test_requests_are_logged(sim, api):
 def receiver():
     """A tiny HTTP server that stores what it receives and answers 200."""
     received = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append((dict(self.headers), body))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/apicbase/order", received
-    server.shutdown()
-    server.server_close()
+    server = LocalServer(lambda request: received.append((dict(request.headers), request.body)) or (200, None))
+    yield f"{server.url}/apicbase/order", received
+    server.close()
 
 
 def hmac_hex(secret, message):
