@@ -90,6 +90,13 @@ class ApicbaseCase(TransactionCase):
         })
 
     @classmethod
+    def sales_manager(cls, name, login, **values):
+        """A sales manager: the group that may talk to Apicbase on demand."""
+        return cls.env["res.users"].create({
+            "name": name, "login": login,
+            "groups_id": [(6, 0, [cls.env.ref("sales_team.group_sale_manager").id])], **values})
+
+    @classmethod
     def encode(cls, data):
         return json.dumps(data).encode()
 

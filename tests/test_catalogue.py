@@ -188,9 +188,7 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
         self.assertEqual(prices["TOM-1KG"], "2.55")
 
     def test_publishing_several_assortments_is_left_to_the_scheduled_action(self):
-        manager = self.env["res.users"].create({
-            "name": "Pia Publisher", "login": "apicbase_publish_manager",
-            "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_manager").id])]})
+        manager = self.sales_manager("Pia Publisher", "apicbase_publish_manager")
         assortments = self.make_assortment("CUST-7") | self.make_assortment("CUST-8") | self.make_assortment("CUST-9")
         assortments.auto_publish = False
         self.make_assortment("CUST-10", products=self.tomatoes).last_published_hash = "stale"

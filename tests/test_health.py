@@ -19,10 +19,8 @@ class TestOverview(SimulatorMixin, ApicbaseCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.start_simulator(cls.company)
-        cls.manager = cls.env["res.users"].create({
-            "name": "Max Manager", "login": "apicbase_overview_manager",
-            "company_id": cls.company.id, "company_ids": [(6, 0, cls.company.ids)],
-            "groups_id": [(6, 0, [cls.env.ref("sales_team.group_sale_manager").id])]})
+        cls.manager = cls.sales_manager("Max Manager", "apicbase_overview_manager", company_id=cls.company.id,
+                                        company_ids=[(6, 0, cls.company.ids)])
 
     def overview(self, company=None, user=None):
         # Figures are computed on reading, once a transaction: a test reads them after its changes.
@@ -197,9 +195,7 @@ class TestOverviewAccess(ApicbaseCase):
     """The overview is the sales managers': a salesman neither sees it in the menu nor reads it."""
 
     def test_a_manager_opens_the_overview_first_in_the_apicbase_menu(self):
-        manager = self.env["res.users"].create({
-            "name": "Mo Manager", "login": "apicbase_overview_view_manager",
-            "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_manager").id])]})
+        manager = self.sales_manager("Mo Manager", "apicbase_overview_view_manager")
         action = self.env.ref("apicbase_connector.action_apicbase_overview")
         Overview = self.env["apicbase.overview"].with_user(manager)
         views = Overview.get_views([(False, "kanban"), (False, "search")], {"action_id": action.id})
@@ -251,9 +247,7 @@ class TestAfterInstall(ApicbaseCase):
         self.assertEqual(action["url"], "/odoo/settings#apicbase_webhook_setting")
         arch = self.env["apicbase.overview"].with_user(admin).get_views([(False, "kanban")])["views"]["kanban"]["arch"]
         self.assertIn('name="action_open_settings"', arch)
-        manager = self.env["res.users"].create({
-            "name": "Nina Manager", "login": "apicbase_overview_no_admin",
-            "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_manager").id])]})
+        manager = self.sales_manager("Nina Manager", "apicbase_overview_no_admin")
         views = self.env["apicbase.overview"].with_user(manager).get_views([(False, "kanban")])
         arch = views["views"]["kanban"]["arch"]
         self.assertNotIn('name="action_open_settings"', arch, "a sales manager cannot open the settings")

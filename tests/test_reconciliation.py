@@ -147,9 +147,7 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
 
     def test_a_manager_checks_apicbase_now(self):
         """The click checks the connection and hands the follow-up to the scheduled action."""
-        manager = self.env["res.users"].create({
-            "name": "Mia Manager", "login": "apicbase_reconcile_manager",
-            "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_manager").id])]})
+        manager = self.sales_manager("Mia Manager", "apicbase_reconcile_manager")
         action = self.env["apicbase.order"].with_user(manager).action_reconcile()
         self.assertEqual(action["tag"], "display_notification")
         self.assertIn("in the background", action["params"]["message"])

@@ -73,9 +73,7 @@ class TestSecurity(ApicbaseCase):
 
     def test_nobody_edits_a_signed_order_not_even_a_manager_or_an_admin(self):
         _outcome, record = self.receive(self._payload())
-        manager = self.env["res.users"].create({
-            "name": "Mia Manager", "login": "apicbase_signed_manager",
-            "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_manager").id])]})
+        manager = self.sales_manager("Mia Manager", "apicbase_signed_manager")
         for user in (self.salesman, manager, self.env.ref("base.user_admin")):
             with self.subTest(user=user.login), self.assertRaises(AccessError):
                 record.with_user(user).write({"raw_payload": "{}"})
@@ -124,9 +122,7 @@ class TestCatalogueAccess(ApicbaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.manager = cls.env["res.users"].create({
-            "name": "Mia Manager", "login": "apicbase_manager",
-            "groups_id": [(6, 0, [cls.env.ref("sales_team.group_sale_manager").id])]})
+        cls.manager = cls.sales_manager("Mia Manager", "apicbase_manager")
         cls.other_company = cls.env["res.company"].create({"name": "Other Supplier"})
         cls.records = {}
         for company in (cls.company, cls.other_company):
@@ -178,9 +174,7 @@ class TestApicbaseActionRights(SimulatorMixin, ApicbaseCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.start_simulator(cls.company)
-        cls.manager = cls.env["res.users"].create({
-            "name": "Max Manager", "login": "apicbase_rights_manager", "email": "max@example.com",
-            "groups_id": [(6, 0, [cls.env.ref("sales_team.group_sale_manager").id])]})
+        cls.manager = cls.sales_manager("Max Manager", "apicbase_rights_manager", email="max@example.com")
         cls.tomatoes.apicbase_content = "1 kg"
         pricelist = cls.env["product.pricelist"].create({"name": "Public", "currency_id": cls.company.currency_id.id})
         cls.assortment = cls.env["apicbase.assortment"].create({

@@ -28,9 +28,7 @@ class TestViews(ApicbaseCase):
         self.assertIn('name="apicbase_webhook_url"', arch)
         self.assertIn('name="apicbase_client_secret"', arch)
         # A sales manager, not a Settings administrator: no settings form, no secret fields anywhere.
-        manager = self.env["res.users"].create({
-            "name": "Mia Manager", "login": "apicbase_views_manager",
-            "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_manager").id])]})
+        manager = self.sales_manager("Mia Manager", "apicbase_views_manager")
         with self.assertRaises(AccessError):
             self.env["res.config.settings"].with_user(manager).get_views([(False, "form")])
         visible = self.env["res.company"].with_user(manager).fields_get()
