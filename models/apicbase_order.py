@@ -121,12 +121,11 @@ class ApicbaseOrder(models.Model):
                 if resent:
                     record.write(resent)
                 # A row inserted by this transaction is invisible to the others: no lock to take.
-                record._process(refuse_unmapped=refuse, locked=not resent)
-        except OperationalError as exc:
+                # The order parsed on arrival is the stored payload's: it is not parsed again.
+                record._process(refuse_unmapped=refuse, locked=not resent, order=order)
+        except Exception as exc:  # noqa: BLE001 - the row is ours now: keep it, answer 2xx
             if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY) and not defer_conflicts:
                 raise
-            record._defer(exc)
-        except Exception as exc:  # noqa: BLE001 - the row is ours now: keep it, answer 2xx
             record._defer(exc)
         return ("refused" if record.state == "refused" else "accepted"), record
 
@@ -181,7 +180,7 @@ class ApicbaseOrder(models.Model):
             try:
                 with self.env.cr.savepoint():
                     record._lock(nowait=True)
-                    record._process()
+                    record._process(locked=True)
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
                 _logger.info("Apicbase order %s (id %s) is busy in another transaction; left for the next "
                              "run: %s", record.name, record.apicbase_id, type(exc).__name__)
@@ -240,14 +239,15 @@ class ApicbaseOrder(models.Model):
     # Processing
     # ------------------------------------------------------------------
 
-    def _process(self, refuse_unmapped=False, locked=False):
-        """``locked``: the caller already holds the rows (see _lock)."""
+    def _process(self, refuse_unmapped=False, locked=False, order=None):
+        """``locked``: the caller already holds the rows (see _lock); ``order``: the parsed payload
+        of the one record, when the caller has it."""
         for record in self:
             if not locked:
                 record._lock()
-            record.with_company(record.company_id)._process_one(refuse_unmapped)
+            record.with_company(record.company_id)._process_one(refuse_unmapped, order)
 
-    def _process_one(self, refuse_unmapped):
+    def _process_one(self, refuse_unmapped, order=None):
         if self.sale_order_id:
             self._mark_done(self.sale_order_id)
             return
@@ -255,7 +255,7 @@ class ApicbaseOrder(models.Model):
         # row is then updated once per attempt rather than before and after the sale order.
         attempt = {"attempt_count": self.attempt_count + 1, "processed_at": fields.Datetime.now()}
         try:
-            order = self._parsed_order()
+            order = order or self._parsed_order()
             with self.env.cr.savepoint():
                 sale = self.env["sale.order"]._apicbase_create_from(self, order)
         except ApicbaseMappingError as exc:
@@ -266,11 +266,8 @@ class ApicbaseOrder(models.Model):
                 self._mark_refused(exc.args[0])
             else:
                 self._mark_failed(exc.args[0], "mapping")
-        except OperationalError as exc:
-            if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
-                raise  # the caller keeps the order received and processes it again later
-            self.write(attempt)
-            self._retry_later(exc)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise  # the caller keeps the order received and processes it again later
         except UserError as exc:
             self.write(attempt)
             self._mark_failed(exc.args[0], "error")
@@ -297,7 +294,8 @@ class ApicbaseOrder(models.Model):
 
     def _mark_done(self, sale):
         self.write({"state": "done", "error_message": False, "failure_reason": False, "next_attempt_at": False})
-        self.activity_ids.filtered(lambda a: a.activity_type_id == self._todo_activity_type()) \
+        todo = self._todo_activity_type()
+        self.activity_ids.filtered(lambda activity: activity.activity_type_id == todo) \
             .action_feedback(feedback=self.env._("Sale order %s created.", sale.name))
 
     def _mark_failed(self, message, reason):

@@ -260,7 +260,7 @@ class TestWebhook(HttpCase, ApicbaseCase):
 
         calls = []
 
-        def conflicting(record, refuse_unmapped):
+        def conflicting(record, refuse_unmapped, order=None):
             calls.append(record.id)
             raise Conflict("could not serialize access due to concurrent update")
 
