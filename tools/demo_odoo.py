@@ -26,7 +26,7 @@ import threading
 import time
 import xmlrpc.client
 
-from demo_simulator import UNKNOWN_ARTICLE, UNKNOWN_ARTICLE_ORDER, demo_orders
+from demo_simulator import PRICE_DIFFERS_ORDER, UNKNOWN_ARTICLE, UNKNOWN_ARTICLE_ORDER, demo_orders
 
 LOGIN = PASSWORD = "admin"  # a fresh Odoo database's administrator
 
@@ -113,7 +113,8 @@ def check(odoo):
                             f"{record['error_message'] or ''}")
             continue
         sale = odoo("sale.order", "read", [record["sale_order_id"][0]],
-                    ["name", "partner_id", "client_order_ref", "order_line", "amount_untaxed"])[0]
+                    ["name", "state", "partner_id", "client_order_ref", "order_line", "amount_untaxed",
+                     "apicbase_price_mismatch"])[0]
         partner = odoo("res.partner", "read", [sale["partner_id"][0]], ["apicbase_customer_number"])[0]
         if partner["apicbase_customer_number"] != order["supplier_customer_number"]:
             problems.append(f"{label}: sale order {sale['name']} is for {sale['partner_id'][1]}")
@@ -122,6 +123,11 @@ def check(odoo):
                             f"the order {len(order['packages'])}")
         elif sale["client_order_ref"] != order["order_number"]:
             problems.append(f"{label}: sale order {sale['name']} has reference {sale['client_order_ref']!r}")
+        elif sale["state"] != "draft":
+            problems.append(f"{label}: sale order {sale['name']} is {sale['state']}, not a quotation")
+        elif sale["apicbase_price_mismatch"] != (order["id"] == PRICE_DIFFERS_ORDER):
+            problems.append(f"{label}: sale order {sale['name']} is "
+                            f"{'' if sale['apicbase_price_mismatch'] else 'not '}flagged Apicbase Price Differs")
         else:
             print(f"ok  {label}: sale order {sale['name']} for {sale['partner_id'][1]}, "
                   f"{len(sale['order_line'])} line(s), {sale['amount_untaxed']:.2f} untaxed")

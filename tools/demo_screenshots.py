@@ -53,6 +53,13 @@ class DevTools:
         self._buffer = b""
         self._next_id = 0
         self.session = None
+        try:
+            self._open_page()
+        except BaseException:
+            self.close()  # a Chromium that does not answer is not left running
+            raise
+
+    def _open_page(self):
         target = self.send("Target.createTarget", url="about:blank")["targetId"]
         self.session = self.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         self.send("Page.enable")

@@ -27,6 +27,7 @@ from apicbase_simulator.seed import order_line  # noqa: E402
 # The order of tools/demo's check: these ids become sale orders, UNKNOWN_ARTICLE_ORDER waits in the inbox.
 UNKNOWN_ARTICLE = "OLIVE-OIL-5L"
 UNKNOWN_ARTICLE_ORDER = "po-2004"
+PRICE_DIFFERS_ORDER = "po-2003"  # its Apicbase price is not the customer's pricelist price
 
 
 def demo_orders(now=None):
@@ -61,7 +62,7 @@ def demo_orders(now=None):
                order_line("TOM-6KG", "Tomatoes", "14.800", 2),
                order_line("EGG-30", "Eggs", "8.700", 3)]),
         # An Apicbase price the pricelist disagrees with: the sale order flags the line.
-        order("po-2003", "BDP-0413", "CUST-2", 6, "marc.brasserie",
+        order(PRICE_DIFFERS_ORDER, "BDP-0413", "CUST-2", 6, "marc.brasserie",
               [order_line("BEEF-KG", "Beef", "24.500", 5),
                order_line("POT-1KG", "Potatoes", "1.850", 20)],
               remarks="Steak night on Friday"),

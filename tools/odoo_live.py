@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import requests
@@ -64,7 +65,8 @@ class OdooServer:
     def __init__(self, db, workers):
         self.db, self.workers, self.port = db, workers, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = f"/tmp/{db}_{workers}_{self.port}.log"
+        # Kept only when the server did not start or a run with it failed (the path is then said).
+        self.log_path = os.path.join(tempfile.gettempdir(), f"{db}_{workers}_{self.port}.log")
 
     def __enter__(self):
         args = ["--http-interface=127.0.0.1", f"--http-port={self.port}", f"--workers={self.workers}",
@@ -78,7 +80,7 @@ class OdooServer:
         try:
             return self._wait_ready()
         except BaseException:
-            self.__exit__()
+            self.__exit__(*sys.exc_info())
             raise
 
     def _wait_ready(self):
@@ -99,13 +101,18 @@ class OdooServer:
             time.sleep(0.3)
         raise AssertionError(f"odoo-bin did not start; see {self.log_path}")
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type=None, *exc):
         self._signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self._signal(signal.SIGKILL)
             self.process.wait(timeout=10)
+        if exc_type is None:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.log_path)
+        else:
+            print(f"odoo-bin's log is kept in {self.log_path}", file=sys.stderr)
 
     def _signal(self, number):
         try:
@@ -140,10 +147,14 @@ def order(apicbase_id, customer="LIVE-1"):
     }
 
 
+def sign(raw):
+    """Apicbase's signature of the body ``raw`` (bytes), with the seeded webhook secret."""
+    return hmac.new(WEBHOOK_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+
+
 def signed(data):
     raw = json.dumps(data).encode()
-    signature = hmac.new(WEBHOOK_SECRET.encode(), raw, hashlib.sha256).hexdigest()
-    return raw, {"Content-Type": "application/json", "X-APIC-WEBHOOK-SIGNATURE": signature}
+    return raw, {"Content-Type": "application/json", "X-APIC-WEBHOOK-SIGNATURE": sign(raw)}
 
 
 @contextlib.contextmanager
@@ -154,7 +165,7 @@ def database_copy(template, suffix):
     try:
         yield db
     finally:
-        subprocess.run(["dropdb", "--if-exists", db], check=False)
+        subprocess.run(["dropdb", "--if-exists", "--force", db], check=False)
 
 
 def percentile(values, share):

@@ -3,14 +3,13 @@
 Skipped, loudly, when the runner (tools/run-tests) did not provide an installed database.
 """
 import os
-import subprocess
 import sys
 import uuid
 
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
-from odoo_live import ADDONS_PATH, seed  # noqa: E402
+from odoo_live import ADDONS_PATH, database_copy, seed  # noqa: E402
 
 DB_TEMPLATE = os.environ.get("APICBASE_TEST_DB")
 
@@ -24,11 +23,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def live_db():
-    name = f"apicbase_live_{uuid.uuid4().hex[:8]}"
-    subprocess.run(["createdb", "-T", DB_TEMPLATE, name], check=True)
-    try:
+    with database_copy(DB_TEMPLATE, f"live_{uuid.uuid4().hex[:8]}") as name:
         yield name, seed(name)
-    finally:
-        subprocess.run(["dropdb", "--if-exists", name], check=False)
 
 
