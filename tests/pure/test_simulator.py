@@ -369,6 +369,27 @@ def test_package_description_rules(description, valid):
     assert (not errors) is valid, errors
 
 
+@pytest.mark.parametrize("fields, field", [
+    ({"price_type_code": 1.0, "price_unit": "kg"}, "price_type_code"),  # DRF's choices are "0" and "1"
+    ({"lead_time": "1:-5:00"}, "lead_time"),                               # one sign, before the hours
+    ({"order_packaging_options": [{"key": "k", "label": "l", "order_multiplier": "abc"}]},
+     "order_packaging_options.0.order_multiplier"),
+    ({"order_packaging_options": [{"key": "k", "label": "l", "order_multiplier": -3}]},
+     "order_packaging_options.0.order_multiplier"),
+])
+def test_what_django_rest_framework_refuses_is_refused(fields, field):
+    errors, _ = validate_package(package("P", **fields))
+    assert field in errors, errors
+
+
+@pytest.mark.parametrize("fields", [{"price_type_code": "1", "price_unit": "kg"}, {"lead_time": "2 days, 3:00:00"},
+                                    {"lead_time": "-1:30:00"}, {"lead_time": "45.5"},
+                                    {"order_packaging_options": [{"key": "k", "label": "l", "order_multiplier": 6}]}])
+def test_what_django_rest_framework_takes_is_taken(fields):
+    errors, _ = validate_package(package("P", **fields))
+    assert not errors, errors
+
+
 @pytest.mark.parametrize("code, valid", [
     ("12345670", True), ("036000291452", True), ("5449000000996", True),
     ("08712345000011", True), ("5449000000997", False), ("123456789", False),
@@ -420,6 +441,7 @@ def test_event_filters(sim, api):
     ({"order_number": "PO-1002"}, {"po-1002"}),
     ({"order_number__icontains": "po-100"}, {"po-1001", "po-1002", "po-1003"}),
     ({"invoice_status": "2"}, {"po-1003"}),
+    ({"invoice_number": "NOPE"}, set()),
     ({"fetched_by_supplier": "true"}, {"po-1003"}),
     ({"fetched_by_supplier": "false"}, {"po-1001", "po-1002"}),
     ({"viewed_by_supplier": "False"}, {"po-1001", "po-1002"}),
@@ -431,6 +453,7 @@ def test_purchase_order_filters(api, params, expected):
 
 @pytest.mark.parametrize("params", [{"status": "SHIPPED"}, {"status__in": "ORDERED,NOPE"},
                                     {"ordered_on__gt": "last week"}, {"invoice_status": "two"},
+                                    {"invoice_status": "7"},
                                     {"delivery_closed": "maybe"}])
 def test_purchase_order_bad_filter_is_400(api, params):
     response = api.get("purchase_orders/", **params)

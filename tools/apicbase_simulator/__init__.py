@@ -36,7 +36,9 @@ Faithful to what we know of Apicbase (``shared/apicbase-api.md``)
   decimal quantity with up to 6 decimals; innermost level: integer quantity and a ``unit_name``
   from the captured list, which has no ``ml``/``cl``/``dl``), GTIN-8/12/13/14 with check digits.
   It is processed asynchronously; outcomes are reported as events.
-* Events, customers, packages and purchase orders with the documented fields and filters.
+* Events, customers, packages and purchase orders with the documented fields and filters; of the
+  purchase-order filters whose names the docs reconstruct, supplier, outlet, owner and discount
+  are not applied (like any unknown parameter, they are ignored: the lists come unfiltered).
 * The order webhook: ``X-APIC-WEBHOOK-SIGNATURE`` = hex HMAC-SHA256 keyed with the client secret.
 * Seed data uses ``cl`` in a package description, as Apicbase's own examples do (the simulator
   stores seed packages as given; only uploaded files are validated).

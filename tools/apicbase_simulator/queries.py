@@ -225,7 +225,8 @@ ORDER_FILTERS = {
     "delivery_closed": (f_boolean, operator.itemgetter("delivery_closed")),
     "order_number": (f_exact, operator.itemgetter("order_number")),
     "order_number__icontains": (f_icontains, operator.itemgetter("order_number")),
-    "invoice_status": (f_integer, operator.itemgetter("invoice_status")),
+    "invoice_status": (f_choice(("0", "1", "2", "3")), lambda order: str(order["invoice_status"])),
+    "invoice_number": (f_exact, operator.itemgetter("invoice_number")),
     "fetched_by_supplier": (f_boolean, operator.itemgetter("fetched_by_supplier_at")),
     "viewed_by_supplier": (f_boolean, operator.itemgetter("viewed_by_supplier_at")),
 }

@@ -11,9 +11,10 @@ TRUE_VALUES = {True, "1", "t", "T", "true", "True", "TRUE", "y", "Y", "yes", "Ye
                "on", "On", "ON"}
 FALSE_VALUES = {False, "0", "f", "F", "false", "False", "FALSE", "n", "N", "no", "No", "NO",
                 "off", "Off", "OFF"}
-DURATION_RE = re.compile(r"^(?:(?P<days>-?\d+) (days?, )?)?"
-                         r"(?:(?P<hours>-?\d+):)?(?:(?P<minutes>-?\d+):)?"
-                         r"(?P<seconds>-?\d+)(?:[.,](?P<microseconds>\d{1,6})\d*)?$")
+# Django's standard_duration_re (DRF's DurationField): one sign, before the hours, and no other.
+DURATION_RE = re.compile(r"^(?:(?P<days>-?\d+) (days?, )?)?(?P<sign>-?)"
+                         r"((?:(?P<hours>\d+):)(?=\d+:\d+))?(?:(?P<minutes>\d+):)?"
+                         r"(?P<seconds>\d+)(?:[.,](?P<microseconds>\d{1,6})\d{0,6})?$")
 
 
 def gtin_is_valid(code):
@@ -139,7 +140,7 @@ def _price_type(data, errors):
     code = data.get("price_type_code", 0)
     if code is None:
         code = 0
-    if isinstance(code, bool) or code not in (0, 1, "0", "1"):
+    if isinstance(code, bool) or str(code) not in ("0", "1"):  # DRF's ChoiceField: 1.0 is no choice
         errors.add("price_type_code", f'"{code}" is not a valid choice.')
         return 0
     code = int(code)
@@ -167,6 +168,8 @@ def _order_options(data, errors):
             continue
         for key in ("key", "label"):
             text_field(option, key, errors, 100, required=True, path=f"{path}.{key}")
+        if option.get("order_multiplier") is not None:
+            _count(option["order_multiplier"], f"{path}.order_multiplier", errors)
 
 
 def _misc_fields(data, errors):
