@@ -2,6 +2,7 @@
 talk to Apicbase (no model here)."""
 from odoo.exceptions import UserError
 
+from ..apicbase.errors import ApicbaseError
 from .system import as_system
 
 RELOAD = {"type": "ir.actions.client", "tag": "soft_reload"}
@@ -42,3 +43,11 @@ def run_in_background(env, cron_xmlid, message):
                           cron_sudo.name or cron_xmlid))
     cron_sudo._trigger()
     return notification(message, "info", title=env._("Started in the background"))
+
+
+def error_text(env, exc):
+    """What people are told of ``exc``: the words of our own errors; of anything else, only its kind
+    (its text may be anything, a database message say): the server log has the rest."""
+    if isinstance(exc, (ApicbaseError, UserError)) and exc.args:
+        return str(exc.args[0])
+    return env._("an unexpected error (%s); see the server log.", type(exc).__name__)

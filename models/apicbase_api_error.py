@@ -23,17 +23,15 @@ OPERATIONS = [
     ("mark", "Mark purchase orders"),
     ("publish", "Publish an assortment"),
     ("events", "Read sync events"),
-    ("files", "Read files"),
     ("customers", "Read customers"),
     ("packages", "Read packages"),
     ("connection", "Connect"),
     ("other", "Other call"),
 ]
 OPERATION_BY_CALL = {
-    "iter_purchase_orders": "purchase_orders", "purchase_order_pages": "purchase_orders",
-    "mark_purchase_orders": "mark", "post_assortment_file": "publish", "iter_events": "events",
-    "iter_files": "files", "iter_customers": "customers", "iter_packages": "packages",
-    "get_package": "packages", "test_connection": "connection", "token": "connection",
+    "purchase_order_pages": "purchase_orders", "mark_purchase_orders": "mark",
+    "post_assortment_file": "publish", "iter_events": "events", "iter_customers": "customers",
+    "iter_packages": "packages", "test_connection": "connection",
 }
 KEEP_FOR = dt.timedelta(days=30)
 MESSAGE_MAX = 2000

@@ -11,7 +11,7 @@ from odoo.tools.safe_eval import safe_eval
 from ..apicbase import assortment as assortment_lib
 from ..apicbase.errors import ApicbaseError, ContentError
 from ..const import PUBLISH_BATCH, SYNC_STATES
-from .actions import is_apicbase_manager, notification, open_records, run_in_background
+from .actions import error_text, is_apicbase_manager, notification, open_records, run_in_background
 from .system import as_system
 
 _logger = logging.getLogger(__name__)
@@ -300,6 +300,4 @@ class ApicbaseAssortment(models.Model):
             _logger.warning("Apicbase assortment %s not published: %s", self.id, exc,
                             exc_info=not isinstance(exc, (ApicbaseError, UserError)))
             if self.publish_pending == "always":  # someone waits for it: tell them where they look
-                known = isinstance(exc, (ApicbaseError, UserError)) and exc.args
-                self.message_post(body=self.env._("Not published: %s", exc.args[0] if known else self.env._(
-                    "an unexpected error (%s); see the server log.", type(exc).__name__)))
+                self.message_post(body=self.env._("Not published: %s", error_text(self.env, exc)))

@@ -120,8 +120,7 @@ class ApicbaseCustomer(models.Model):
                 except Exception as exc:  # noqa: BLE001 - one company's trouble must not stop the others
                     self._log_pull_failure(company, exc)
         batch = customers_sudo.search([("packages_due", "=", True)], limit=limit, order="company_id, id")
-        for company in batch.company_id:
-            of_company = batch.filtered(lambda customer, company=company: customer.company_id == company)
+        for company, of_company in batch.grouped("company_id").items():
             try:
                 with self.env.cr.savepoint():
                     self.env["apicbase.package"]._pull(company, of_company)

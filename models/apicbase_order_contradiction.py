@@ -8,6 +8,7 @@ either side changes: when a sale order is cancelled, and when the follow-up read
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.osv import expression
 
 from .system import as_system
 
@@ -40,6 +41,11 @@ class ApicbaseOrder(models.Model):
             UNDELIVERED: ["|", ("delivery_closed", "=", True), ("apicbase_status", "=", "DELIVERED"),
                           *still_open],
         }
+
+    @api.model
+    def _apicbase_contradiction_domain(self):
+        """The orders whose sale order contradicts Apicbase, whatever the contradiction."""
+        return expression.OR(list(self._apicbase_contradiction_domains().values()))
 
     def _apicbase_flag_contradictions(self):
         """Gives the responsible a to-do on each of these orders' sale orders that contradicts

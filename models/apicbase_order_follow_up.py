@@ -35,9 +35,9 @@ class ApicbaseOrder(models.Model):
         acknowledged). Returns counts: updated, recovered, marked, unreadable. The scheduled
         action does the same a few pages per call (``_cron_reconcile``).
         """
-        run = self._follow_up_begin(company)
-        self._follow_up_pages(company, run)
-        return self._follow_up_finish(company, run)
+        run, client = self._follow_up_begin(company), company._apicbase_client()
+        self._follow_up_pages(company, run, client)
+        return self._follow_up_finish(company, run, client)
 
     @api.model
     def _follow_up_begin(self, company, page_size=PAGE_SIZE):
@@ -48,11 +48,11 @@ class ApicbaseOrder(models.Model):
                 "started": fields.Datetime.to_string(fields.Datetime.now())}
 
     @api.model
-    def _follow_up_pages(self, company, run, max_pages=None):
+    def _follow_up_pages(self, company, run, client, max_pages=None):
         """Follows up the pages of ``run`` from its next page on, ``max_pages`` at most, updating
         ``run``; True once the window is read to its end."""
         since = fields.Datetime.to_datetime(run["since"]).replace(tzinfo=dt.timezone.utc)
-        pages = company._apicbase_client().purchase_order_pages(
+        pages = client.purchase_order_pages(
             ordered_after=since, first_page=run["page"], page_size=run["page_size"],
             status__in="ORDERED,DELIVERED", ordering="ordered_on")
         read = 0
@@ -77,19 +77,18 @@ class ApicbaseOrder(models.Model):
             {known[order_id]: status for order_id, status in statuses.items() if order_id in known})
         run["recovered"] += len(self._recover(company, items, set(known)))
         run["unreadable"] += unreadable
-        self.env.flush_all()
         self._forget_page()
 
     def _forget_page(self):
-        """Drops what a page brought into the cache, so that memory stays flat however many pages
-        the window holds (the little every page needs again is read again: a query or two)."""
-        self.env.invalidate_all()
+        """Writes out and drops what a page brought into the cache, so that memory stays flat however
+        many pages the window holds (the little every page needs again is read again: a query or two)."""
+        self.env.invalidate_all()  # flushes first
 
     @api.model
-    def _follow_up_finish(self, company, run):
+    def _follow_up_finish(self, company, run, client):
         """Once every page is read: the marks in Apicbase, and what the run found."""
         totals = {key: run[key] for key in ("updated", "recovered", "unreadable")}
-        totals["marked"] = self._mark_in_apicbase(company, company._apicbase_client())
+        totals["marked"] = self._mark_in_apicbase(company, client)
         _logger.info("Apicbase follow-up of company %s: %s", company.id, totals)
         company._apicbase_record_follow_up(  # for the overview
             fields.Datetime.to_datetime(run.get("started")) or fields.Datetime.now(), totals)
@@ -243,7 +242,6 @@ class ApicbaseOrder(models.Model):
                     note = self.env._(
                         "Acknowledged in Apicbase: the restaurant sees the order as viewed by the supplier.")
                     records.sale_order_id._message_log_batch(bodies=dict.fromkeys(records.sale_order_id.ids, note))
-                records.flush_recordset()
                 self._forget_page()  # as for the pages read: memory stays flat
         return marked
 
@@ -263,9 +261,10 @@ class ApicbaseOrder(models.Model):
             run = dict(company.apicbase_follow_up_run)
             try:
                 with self.env.cr.savepoint():
-                    finished = self._follow_up_pages(company, run, limit)
+                    client = company._apicbase_client()  # one token for the pages and the marks
+                    finished = self._follow_up_pages(company, run, client, limit)
                     if finished:
-                        self._follow_up_finish(company, run)
+                        self._follow_up_finish(company, run, client)
                 company.apicbase_follow_up_run = False if finished else run
             except Exception as exc:  # noqa: BLE001 - one company's trouble must not stop the others
                 _logger.warning("Apicbase reconciliation failed for company %s: %s", company.id, exc,

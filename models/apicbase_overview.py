@@ -4,12 +4,9 @@ A database view gives one row per company; its figures are computed on reading, 
 companies shown at once, in a handful of grouped queries. Each figure opens the list behind it.
 """
 import datetime as dt
-from collections import defaultdict
-
-from babel.dates import format_timedelta
 
 from odoo import fields, models, tools
-from odoo.tools.misc import babel_locale_parse
+from odoo.tools.misc import _format_time_ago
 
 from .actions import open_records
 from .system import as_system
@@ -29,7 +26,7 @@ class ApicbaseOverview(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     connected = fields.Boolean(compute="_compute_figures", help="The API client id and secret are set.")
     last_order_id = fields.Many2one("apicbase.order", compute="_compute_figures")
-    last_order_at = fields.Datetime(string="Last Order Received", compute="_compute_figures")
+    last_order_at = fields.Datetime(string="Last Order Received", related="last_order_id.received_at")
     last_order_age = fields.Char(compute="_compute_figures")
     attention_count = fields.Integer(string="Orders Needing Attention", compute="_compute_figures")
     waiting_count = fields.Integer(string="Orders Waiting", compute="_compute_figures",
@@ -68,10 +65,8 @@ class ApicbaseOverview(models.Model):
             in_companies + [("state", "in", ("received", "failed"))], ["company_id", "state"], ["__count"])}
         last_ids = [last_id for _company, last_id in Order._read_group(in_companies, ["company_id"], ["id:max"])]
         last_order = {order.company_id.id: order for order in Order.browse(last_ids)}  # read together
-        contradictions = defaultdict(int)
-        for domain in Order._apicbase_contradiction_domains().values():
-            for company, count in Order._read_group(in_companies + domain, ["company_id"], ["__count"]):
-                contradictions[company.id] += count
+        contradictions = {company.id: count for company, count in Order._read_group(
+            in_companies + Order._apicbase_contradiction_domain(), ["company_id"], ["__count"])}
         event_errors = {company.id: count for company, count in self.env["apicbase.sync.event"]._read_group(
             in_companies + [("current", "=", True), ("event_type", "in", ERROR_EVENT_TYPES)],
             ["company_id"], ["__count"])}
@@ -87,11 +82,10 @@ class ApicbaseOverview(models.Model):
             overview.update({
                 "connected": company.id in connected,
                 "last_order_id": order.id,
-                "last_order_at": order.received_at,
                 "last_order_age": self._ago(order.received_at),
                 "attention_count": by_state.get((company.id, "failed"), 0),
                 "waiting_count": by_state.get((company.id, "received"), 0),
-                "contradiction_count": contradictions[company.id],
+                "contradiction_count": contradictions.get(company.id, 0),
                 "follow_up_age": self._ago(company.apicbase_follow_up_at),
                 "follow_up_failed": bool(company.apicbase_follow_up_error),
                 "follow_up_summary": overview._follow_up_summary(),
@@ -118,7 +112,7 @@ class ApicbaseOverview(models.Model):
         age = fields.Datetime.now() - moment
         if age < JUST_NOW:  # seconds are noise here, and a clock a little ahead would say "in 2 seconds"
             return self.env._("just now")
-        return format_timedelta(-age, add_direction=True, locale=babel_locale_parse(self.env.lang or "en_US"))
+        return _format_time_ago(self.env, age)
 
     # ------------------------------------------------------------------
     # What each figure opens
@@ -147,10 +141,7 @@ class ApicbaseOverview(models.Model):
     def action_open_contradictions(self):
         self.ensure_one()
         Order = self.env["apicbase.order"]
-        company = [("company_id", "=", self.company_id.id)]
-        orders = Order.browse()
-        for domain in Order._apicbase_contradiction_domains().values():
-            orders |= Order.search(company + domain)
+        orders = Order.search([("company_id", "=", self.company_id.id), *Order._apicbase_contradiction_domain()])
         return open_records("sale.order", self.env._("Sale Orders Contradicting Apicbase"),
                             domain=[("id", "in", orders.sale_order_id.ids)])
 

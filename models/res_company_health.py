@@ -3,9 +3,8 @@ errors its clients meet (recorded by every client it makes). The overview reads 
 import functools
 
 from odoo import fields, models
-from odoo.exceptions import UserError
 
-from ..apicbase.errors import ApicbaseError
+from .actions import error_text
 from .apicbase_api_error import ErrorRecordingClient
 from .system import as_system
 
@@ -31,11 +30,9 @@ class ResCompany(models.Model):
     def _apicbase_record_follow_up(self, started, totals=None, error=None):
         """Remembers the follow-up run that started at ``started``: its counts, or why it failed."""
         self.ensure_one()
-        if error is not None and not isinstance(error, (ApicbaseError, UserError)):
-            # Its text may be anything (a database message): the server log has the details.
-            error = self.env._("an unexpected error (%s); see the server log.", type(error).__name__)
         as_system(self).write({
             "apicbase_follow_up_at": started,
             "apicbase_follow_up_result": dict(totals) if totals is not None else False,
-            "apicbase_follow_up_error": str(error)[:FOLLOW_UP_ERROR_MAX] if error is not None else False,
+            "apicbase_follow_up_error": error_text(self.env, error)[:FOLLOW_UP_ERROR_MAX] if error is not None
+            else False,
         })

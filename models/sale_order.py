@@ -146,12 +146,13 @@ class SaleOrder(models.Model):
         }
 
     def _apicbase_log_origin(self, inbox, order):
-        details = [Markup(self.env._("Created from Apicbase purchase order %(link)s (Apicbase id %(id)s).")) % {
-            "link": inbox._get_html_link(), "id": inbox.apicbase_id}]
+        # The link is Markup: the translation around it is escaped, never trusted as HTML.
+        details = [self.env._("Created from Apicbase purchase order %(link)s (Apicbase id %(id)s).",
+                              link=inbox._get_html_link(), id=inbox.apicbase_id)]
         if order.owner:
-            details.append(Markup(self.env._("Ordered by %s.")) % order.owner)
+            details.append(self.env._("Ordered by %s.", order.owner))
         if order.remarks:
-            details.append(Markup(self.env._("Remarks: %s")) % order.remarks)
+            details.append(self.env._("Remarks: %s", order.remarks))
         # A log note: nobody is notified of it, so the notification machinery is skipped.
         self._message_log(body=Markup("<br/>").join(details))
 
