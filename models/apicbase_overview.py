@@ -26,7 +26,7 @@ class ApicbaseOverview(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     connected = fields.Boolean(compute="_compute_figures", help="The API client id and secret are set.")
     last_order_id = fields.Many2one("apicbase.order", compute="_compute_figures")
-    last_order_at = fields.Datetime(string="Last Order Received", related="last_order_id.received_at")
+    last_order_at = fields.Datetime(string="Last Order Received", compute="_compute_figures")
     last_order_age = fields.Char(compute="_compute_figures")
     attention_count = fields.Integer(string="Orders Needing Attention", compute="_compute_figures")
     waiting_count = fields.Integer(string="Orders Waiting", compute="_compute_figures",
@@ -82,6 +82,7 @@ class ApicbaseOverview(models.Model):
             overview.update({
                 "connected": company.id in connected,
                 "last_order_id": order.id,
+                "last_order_at": order.received_at,
                 "last_order_age": self._ago(order.received_at),
                 "attention_count": by_state.get((company.id, "failed"), 0),
                 "waiting_count": by_state.get((company.id, "received"), 0),

@@ -294,6 +294,8 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
             packages = self.env["apicbase.package"]._pull(self.company, customers)
         self.assertIn("Apicbase packages of customer A/B not read", logs.output[0])
         self.assertEqual(set(packages.mapped("customer_number")), {"CUST-1", "CUST-2"})
+        recorded = self.env["apicbase.api.error"].search([("company_id", "=", self.company.id)])
+        self.assertEqual((recorded.operation, recorded.status), ("packages", 404), "counted on the overview")
         self.assertTrue(self.company.apicbase_last_catalogue_pull_at)
 
     def test_the_daily_pull_reads_customers_then_their_packages_in_committed_batches(self):

@@ -6,7 +6,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from odoo.addons.apicbase_connector.apicbase.client import ApiError
+from ..apicbase.client import ApiError
 
 from .common import ApicbaseCase, SimulatorMixin, order_payload
 
@@ -75,13 +75,20 @@ class TestOverview(SimulatorMixin, ApicbaseCase):
 
     def test_a_failed_follow_up_says_why(self):
         self.company.sudo().apicbase_client_secret = "revoked"
-        with self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_order_follow_up", "WARNING"):
+        Error = type(self.env["apicbase.api.error"])
+        # The error is recorded in a transaction of its own (tested below); here the cron's rollback
+        # of its savepoint would take the test's copy with it, so the recording itself is watched.
+        with patch.object(Error, "_record", autospec=True, wraps=Error._record) as record, \
+                self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_order_follow_up", "WARNING"):
             self.run_scheduled("ir_cron_apicbase_reconcile")
+        self.assertEqual([(call.args[1], call.args[2]) for call in record.call_args_list],
+                         [(self.company, "purchase_order_pages")], "the scheduled action's call is logged")
         overview = self.overview(user=self.manager)
         self.assertTrue(overview.follow_up_failed)
         self.assertTrue(self.company.apicbase_follow_up_at)
         self.assertRegex(overview.follow_up_summary, r"^Failed: Apicbase refused the client credentials \(40\d\)")
         self.assertNotIn("revoked", overview.follow_up_summary)
+
 
     def test_the_last_publish_and_the_errors_apicbase_reported_on_it(self):
         self.company.apicbase_last_publish_at = fields.Datetime.now() - timedelta(days=2)

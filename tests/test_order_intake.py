@@ -149,6 +149,29 @@ class TestOrderIntake(ApicbaseCase):
         self.assertEqual((len(found), problems), (10, []))
         self.assertLessEqual(self.cr.sql_log_count - before, 3, "search, products, templates")
 
+    def test_a_ten_line_order_costs_a_bounded_number_of_queries(self):
+        """README (Benchmarks) names the queries of one 10-line webhook order: this holds it. The
+        first order warms the caches, as a running server's are."""
+        products = self.env["product.product"].create([
+            {"name": f"Article {index}", "default_code": f"ART-{index:02d}", "list_price": 3.25}
+            for index in range(10)])
+
+        def ten_lines(apicbase_id):
+            data = order_payload(id=apicbase_id)
+            data["packages"] = [{"stock_item": {"name": product.name}, "quantity_ordered": 1 + index % 4,
+                                 "supplier_package": {"supplier_article_number": product.default_code,
+                                                      "theoretical_price_per_package": "3.250"}}
+                                for index, product in enumerate(products)]
+            return data
+
+        self.receive(ten_lines("apic-po-warm"))
+        self.env.invalidate_all()
+        before = self.cr.sql_log_count
+        _outcome, record = self.receive(ten_lines("apic-po-counted"))
+        queries = self.cr.sql_log_count - before
+        self.assertEqual((record.state, len(record.sale_order_id.order_line)), ("done", 10))
+        self.assertLessEqual(queries, 70, "inbox, sale order and lines, chatter note, tracking, price check")
+
     def test_missing_apicbase_price_falls_back_to_pricelist(self):
         data = order_payload()
         data["packages"][0]["supplier_package"]["theoretical_price_per_package"] = None

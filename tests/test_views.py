@@ -20,6 +20,9 @@ class TestViews(ApicbaseCase):
                     modes = [(False, mode) for mode in action.view_mode.split(",")] + [(False, "search")]
                     views = Model.get_views(modes, {"action_id": action.id, "load_filters": True})
                     self.assertEqual(set(views["views"]), {mode for _id, mode in modes})
+                    for mode in views["views"]:  # the addon's own views, not ones Odoo made up
+                        view = self.env["ir.ui.view"].browse(views["views"][mode]["id"])
+                        self.assertIn("apicbase", view.get_external_id()[view.id], mode)
                     Model.search([], limit=1)
 
     def test_settings_show_the_webhook_url_and_secrets_to_admins_only(self):
