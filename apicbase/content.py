@@ -26,7 +26,7 @@ from fractions import Fraction
 
 from .errors import ContentError
 from .units import (  # noqa: F401 - the public unit names are re-exported: callers import them from here
-    _IMPERIAL, APICBASE_UNITS, BASE_UNITS, DEFAULT_UNIT_MAP, GTIN_LENGTHS, UNITS, _canonical_unit,
+    _IMPERIAL, APICBASE_UNITS, BASE_UNITS, DEFAULT_UNIT_MAP, UNITS, _canonical_unit,
     _decimals, _exact_product, _gtin_problem, _map_entry_problem, _ratio, _strip, _to_decimal, _unit_info,
     _unknown_unit, convert, format_quantity, gtin_is_valid, unit_map_from_text, validate_unit_map,
 )

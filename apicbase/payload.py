@@ -104,11 +104,10 @@ class _Reader:
             return None
         return value
 
-    def decimal(self, data, key, path, required=False):
+    def decimal(self, data, key, path):
+        """An optional decimal: None when absent or empty."""
         value = data.get(key)
         if value is None or value == "":
-            if required:  # pragma: no mutate block (no caller requires a decimal yet)
-                self.problem(path, "is required")
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
             self.problem(path, f"must be a decimal number, got {type(value).__name__}")

@@ -17,12 +17,11 @@ import os
 import signal
 import sys
 import threading
-from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from apicbase_simulator import Simulator, isoformat, webhook_payload  # noqa: E402
-from apicbase_simulator.seed import order_line  # noqa: E402
+from apicbase_simulator import Simulator, isoformat  # noqa: E402
+from apicbase_simulator.seed import order_line, purchase_order  # noqa: E402
 
 # The order of tools/demo's check: these ids become sale orders, UNKNOWN_ARTICLE_ORDER waits in the inbox.
 UNKNOWN_ARTICLE = "OLIVE-OIL-5L"
@@ -37,12 +36,9 @@ def demo_orders(now=None):
     tomorrow = (now + dt.timedelta(days=1)).replace(hour=5, minute=0, second=0)
 
     def order(order_id, number, customer, minutes_ago, owner, lines, remarks=None):
-        total = sum((Decimal(line["total_theoretical_price"]) for line in lines), Decimal("0.000"))
-        return {"id": order_id, "order_number": number, "status": "ORDERED",
-                "ordered_on": isoformat(now - dt.timedelta(minutes=minutes_ago)),
-                "owned_by": {"username": owner}, "order_remarks": remarks, "packages": lines,
-                "expected_delivery_date": isoformat(tomorrow), "theoretical_price": str(total),
-                "supplier_customer_number": customer}
+        return purchase_order(order_id, "ORDERED", isoformat(now - dt.timedelta(minutes=minutes_ago)),
+                              isoformat(tomorrow), lines, order_number=number, supplier_customer_number=customer,
+                              owned_by={"username": owner}, order_remarks=remarks)
 
     return [
         # The seed's ORDERED order (Bistro Anna), dated today.
@@ -84,22 +80,6 @@ def _arguments(argv=None):
     return parser.parse_args(argv)
 
 
-def send_orders(sim, url, secret):
-    with sim.lock:
-        orders = [webhook_payload(o) for o in sim.purchase_orders if o.get("status") == "ORDERED"]
-    failed = 0
-    for order in orders:
-        try:
-            response = sim.send_order_webhook(url, order, secret, timeout=60)
-            body = " ".join(response.text.split())[:300]
-            print(f"webhook {order['id']} -> {response.status_code} {body}", flush=True)
-            failed += not 200 <= response.status_code < 300
-        except Exception as exc:  # noqa: BLE001 - report it, keep serving
-            print(f"webhook {order['id']} -> failed: {type(exc).__name__}: {exc}", flush=True)
-            failed += 1
-    print(f"ORDERS SENT {len(orders)} {failed}", flush=True)
-
-
 def make_simulator(client_id, client_secret, host="127.0.0.1", port=0):
     """The simulator (not started) with its seed and the demo's orders."""
     sim = Simulator(client_id=client_id, client_secret=client_secret, host=host, port=port, rate_limit=100)
@@ -121,7 +101,8 @@ def main(argv=None):
         while not stop.is_set():
             if send.wait(0.2):
                 send.clear()
-                send_orders(sim, args.webhook_url, args.webhook_secret or args.client_secret)
+                sent, failed = sim.send_ordered(args.webhook_url, args.webhook_secret)
+                print(f"ORDERS SENT {sent} {failed}", flush=True)
     finally:
         sim.stop()
 

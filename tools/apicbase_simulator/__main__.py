@@ -7,7 +7,7 @@ import threading
 if __package__ in (None, ""):  # run as a directory: its parent (tools/) makes it importable
     sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-from apicbase_simulator import Simulator, webhook_payload  # noqa: E402
+from apicbase_simulator import Simulator  # noqa: E402
 
 
 def _arguments(argv=None):
@@ -29,18 +29,6 @@ def _arguments(argv=None):
     return parser.parse_args(argv)
 
 
-def _send_orders(sim, args):
-    with sim.lock:
-        orders = [webhook_payload(o) for o in sim.purchase_orders if o.get("status") == "ORDERED"]
-    for order in orders:
-        try:
-            response = sim.send_order_webhook(args.webhook_url, order, args.webhook_secret,
-                                              args.signature_style)
-            print(f"webhook {order['id']} -> {response.status_code} {response.text[:200]}")
-        except Exception as exc:  # noqa: BLE001 - a demo sender reports and keeps serving
-            print(f"webhook {order['id']} failed: {exc}")
-
-
 def main(argv=None):
     args = _arguments(argv)
     if args.send_orders and not args.webhook_url:
@@ -56,7 +44,7 @@ def main(argv=None):
     print(f"client id:     {sim.client_id}")
     print(f"client secret: {sim.client_secret}", flush=True)
     if args.send_orders:
-        _send_orders(sim, args)
+        sim.send_ordered(args.webhook_url, args.webhook_secret, args.signature_style)
     print("Ctrl-C to stop.", flush=True)
     try:
         threading.Event().wait()

@@ -41,10 +41,6 @@ class Faults:
     def drop_next(self, n=1, scope="api"):
         self._queue_fault("drop", n, scope)
 
-    def clear_faults(self):
-        with self.lock:
-            self._faults.clear()
-
     def _take_fault(self, request, is_api):
         with self.lock:
             if not self._faults:

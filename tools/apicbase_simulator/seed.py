@@ -54,7 +54,8 @@ def order_line(third_party_id, name, price, quantity):
             "total_theoretical_price": str(price * quantity)}
 
 
-def _order(order_id, status, ordered_on, expected, lines, **extra):
+def purchase_order(order_id, status, ordered_on, expected, lines, **extra):
+    """A purchase order as Apicbase lists it (Bistro Anna's by default; ``extra`` overrides)."""
     total = sum((Decimal(line["total_theoretical_price"]) for line in lines), Decimal("0.000"))
     order = {"id": order_id, "order_number": order_id.upper(), "status": status,
              "ordered_on": ordered_on, "owned_by": {"username": "chef.anna"},
@@ -67,14 +68,14 @@ def _order(order_id, status, ordered_on, expected, lines, **extra):
 
 def seed_orders():
     return [
-        _order("po-1001", "IN_PROGRESS", None, "2025-06-20T06:00:00Z",
+        purchase_order("po-1001", "IN_PROGRESS", None, "2025-06-20T06:00:00Z",
                [order_line("POT-1KG", "Potatoes", "1.950", 4)]),
-        _order("po-1002", "ORDERED", "2025-06-10T09:15:00Z", "2025-06-11T06:00:00Z",
+        purchase_order("po-1002", "ORDERED", "2025-06-10T09:15:00Z", "2025-06-11T06:00:00Z",
                [order_line("POT-3X1KG", "Potatoes", "5.400", 2),
                 order_line("COLA-4X6X33", "Cola 33 cl", "19.999", 1),
                 order_line("BEEF-KG", "Beef", "24.500", 3)],
                order_remarks="Back door, please"),
-        _order("po-1003", "DELIVERED", "2025-06-01T08:00:00Z", "2025-06-02T06:00:00Z",
+        purchase_order("po-1003", "DELIVERED", "2025-06-01T08:00:00Z", "2025-06-02T06:00:00Z",
                [order_line("FLOUR-10X100G", "Flour", "7.250", 2)],
                delivery_closed=True, invoice_status=2, invoice_number="INV-2025-0042",
                discount="0.000", viewed_by_supplier_at="2025-06-01T08:05:00Z",

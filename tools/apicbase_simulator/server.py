@@ -23,7 +23,7 @@ from .endpoints import Endpoints
 from .faults import Faults
 from .queries import BadRequest
 from .state import DataSet
-from .webhook import send_order_webhook
+from .webhook import send_order_webhook, webhook_payload
 
 METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")  # others: 501, as http.server answers
 # Below API_PREFIX, exactly as documented: every path ends with a slash but the package list.
@@ -137,6 +137,23 @@ class Simulator(DataSet, Faults, Endpoints, AssortmentFiles):
     def send_order_webhook(self, url, order, secret=None, signature_style="raw", timeout=10):
         return send_order_webhook(url, order, self.client_secret if secret is None else secret,
                                   signature_style, timeout)
+
+    def send_ordered(self, url, secret=None, signature_style="raw", timeout=60):
+        """POSTs every ORDERED order to ``url``, printing a line for each (the demo and the command
+        line report what the receiver answered); returns (sent, failed)."""
+        with self.lock:
+            orders = [webhook_payload(o) for o in self.purchase_orders if o.get("status") == "ORDERED"]
+        failed = 0
+        for order in orders:
+            try:
+                response = self.send_order_webhook(url, order, secret, signature_style, timeout)
+                print(f"webhook {order['id']} -> {response.status_code} {' '.join(response.text.split())[:300]}",
+                      flush=True)
+                failed += not 200 <= response.status_code < 300
+            except Exception as exc:  # noqa: BLE001 - a demo sender reports and keeps serving
+                print(f"webhook {order['id']} -> failed: {type(exc).__name__}: {exc}", flush=True)
+                failed += 1
+        return len(orders), failed
 
     def expire_tokens(self):
         with self.lock:

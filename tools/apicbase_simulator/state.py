@@ -69,9 +69,6 @@ class DataSet:
             return next((customer for customer in self.customers
                          if customer["customer_number"] == customer_number), None)
 
-    def outlet_of(self, customer_number):
-        return (self.customer(customer_number) or {}).get("supplier_outlet_id")
-
     def snapshot(self):
         """A copy of the data set (customers, packages, events, files, orders) to restore."""
         with self.lock:
