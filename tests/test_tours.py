@@ -33,11 +33,9 @@ class TestTours(HttpCase, SimulatorMixin, ApicbaseCase):
         # edits the restaurant's contact. start_tour logs in with the login as password.
         partner_manager = cls.env.ref("base.group_partner_manager")
         cls.salesman.write({"password": cls.salesman.login, "groups_id": [(4, partner_manager.id)]})
-        cls.manager = cls.env["res.users"].create({
-            "name": "Mia Manager", "login": "apicbase_tour_manager", "password": "apicbase_tour_manager",
-            "email": "mia@example.com",
-            "groups_id": [(6, 0, [cls.env.ref("sales_team.group_sale_manager").id, partner_manager.id])],
-        })
+        cls.manager = cls.sales_manager("Mia Manager", "apicbase_tour_manager", password="apicbase_tour_manager",
+                                        email="mia@example.com")
+        cls.manager.groups_id = [(4, partner_manager.id)]
 
     def simulator_requests(self, since, path_end):
         return [entry for entry in self.sim.requests_log[since:] if entry["path"].endswith(path_end)]
