@@ -175,6 +175,12 @@ class SaleOrder(models.Model):
             "sequence": index,
             "apicbase_article_number": line.article_number,
         } for index, line in enumerate(po.lines, start=1)]
+        if not self._apicbase_analytic_models_exist():
+            # Odoo searches the analytic distribution models once per line; with none that could
+            # apply to this company, every search would find nothing and leave the line without a
+            # distribution: one query says so for all lines.
+            for vals in vals_list:
+                vals["analytic_distribution"] = False
         lines = self.env["sale.order.line"]
         drafts = lines.concat(*(lines.new(vals) for vals in vals_list))  # priced together, in one batch
         for vals, draft, po_line in zip(vals_list, drafts, po.lines, strict=True):
@@ -211,6 +217,12 @@ class SaleOrder(models.Model):
                 "Decimal Accuracy) on: %s",
                 ", ".join(f"{line.product_id.display_name} ({price} → {line.price_unit})"
                           for line, price in rounded.items())))
+
+    def _apicbase_analytic_models_exist(self):
+        """Whether a distribution model could apply to a line of this order (any of the company's,
+        or one for all companies); the criteria themselves are left to Odoo's own computation."""
+        return bool(self.env["account.analytic.distribution.model"].search_count(
+            [("company_id", "in", [self.company_id.id, False])], limit=1))
 
     def _action_cancel(self):
         result = super()._action_cancel()

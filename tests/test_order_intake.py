@@ -170,7 +170,7 @@ class TestOrderIntake(ApicbaseCase):
         _outcome, record = self.receive(ten_lines("apic-po-counted"))
         queries = self.cr.sql_log_count - before
         self.assertEqual((record.state, len(record.sale_order_id.order_line)), ("done", 10))
-        self.assertLessEqual(queries, 70, "inbox, sale order and lines, chatter note, tracking, price check")
+        self.assertLessEqual(queries, 59, "inbox, sale order and lines, chatter note, tracking, price check")
 
     def test_missing_apicbase_price_falls_back_to_pricelist(self):
         data = order_payload()
@@ -311,6 +311,24 @@ class TestOrderIntake(ApicbaseCase):
         self.assertEqual(line.tax_id, tax)
         self.assertIn("Vine-ripened", line.name)
         self.assertEqual(line.analytic_distribution, {str(account.id): 100})
+
+    def test_no_analytic_distribution_when_no_model_could_apply(self):
+        """Without a distribution model for the company, the lines get no distribution, as a line
+        entered by hand, without Odoo searching the models once per line."""
+        plan = self.env["account.analytic.plan"].create({"name": "Channels"})
+        other = self.env["res.company"].create({"name": "Other supplier"})
+        account = self.env["account.analytic.account"].create(
+            {"name": "Elsewhere", "plan_id": plan.id, "company_id": other.id})
+        self.env["account.analytic.distribution.model"].create({
+            "company_id": other.id, "analytic_distribution": {str(account.id): 100}})
+        self.assertFalse(self.env["sale.order"].with_company(self.company).new(
+            {"company_id": self.company.id})._apicbase_analytic_models_exist())
+        _outcome, record = self.receive()
+        by_hand = self.env["sale.order"].create({"partner_id": self.customer.id, "order_line": [
+            (0, 0, {"product_id": self.tomatoes.id, "product_uom_qty": 3})]}).order_line
+        self.assertFalse(by_hand.analytic_distribution)
+        self.assertEqual(record.state, "done")
+        self.assertFalse(any(record.sale_order_id.order_line.mapped("analytic_distribution")))
 
     def test_the_next_attempt_is_counted_from_the_attempt_not_from_the_clock(self):
         """The delay runs from the failed attempt: a slow attempt (or a second boundary between
