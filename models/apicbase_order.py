@@ -122,7 +122,7 @@ class ApicbaseOrder(models.Model):
                     record.write(resent)
                 # A row inserted by this transaction is invisible to the others: no lock to take.
                 # The order parsed on arrival is the stored payload's: it is not parsed again.
-                record._process(refuse_unmapped=refuse, locked=not resent, order=order)
+                record._process(refuse_unmapped=refuse, locked=not resent, order=order, fresh=not resent)
         except Exception as exc:  # noqa: BLE001 - the row is ours now: keep it, answer 2xx
             if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY) and not defer_conflicts:
                 raise
@@ -239,25 +239,27 @@ class ApicbaseOrder(models.Model):
     # Processing
     # ------------------------------------------------------------------
 
-    def _process(self, refuse_unmapped=False, locked=False, order=None):
+    def _process(self, refuse_unmapped=False, locked=False, order=None, fresh=False):
         """``locked``: the caller already holds the rows (see _lock); ``order``: the parsed payload
-        of the one record, when the caller has it."""
+        of the one record, when the caller has it; ``fresh``: this transaction inserted the one
+        record, so no one has seen it yet."""
         for record in self:
             if not locked:
                 record._lock()
-            record.with_company(record.company_id)._process_one(refuse_unmapped, order)
+            record.with_company(record.company_id)._process_one(refuse_unmapped, order, fresh)
 
-    def _process_one(self, refuse_unmapped, order=None):
+    def _process_one(self, refuse_unmapped, order=None, fresh=False):
         if self.sale_order_id:
             self._mark_done(self.sale_order_id)
             return
-        # Written with the attempt's outcome, after the savepoint (which flushes on entry): the
-        # row is then updated once per attempt rather than before and after the sale order.
+        # Written with the attempt's outcome, once: inside the savepoint with the sale order's
+        # link when it succeeds, after it (which undid the attempt's work) when it fails.
         attempt = {"attempt_count": self.attempt_count + 1, "processed_at": fields.Datetime.now()}
         try:
             order = order or self._parsed_order()
             with self.env.cr.savepoint():
                 sale = self.env["sale.order"]._apicbase_create_from(self, order)
+                self._mark_done(sale, fresh, **attempt, partner_id=sale.partner_id.id)
         except ApicbaseMappingError as exc:
             self.write(attempt)
             if exc.partner:
@@ -274,9 +276,6 @@ class ApicbaseOrder(models.Model):
         except Exception as exc:  # noqa: BLE001 - a stored order must never turn into a 500
             self.write(attempt)
             self._retry_later(exc)
-        else:
-            self.write({**attempt, "partner_id": sale.partner_id.id})
-            self._mark_done(sale)
 
     def _lock(self, nowait=False):
         # Two retries of the same record at once: the second waits, then fails to
@@ -292,8 +291,11 @@ class ApicbaseOrder(models.Model):
         except PayloadError as exc:
             raise UserError(self.env._("The stored payload is not a valid Apicbase order: %s", exc)) from None
 
-    def _mark_done(self, sale):
-        self.write({"state": "done", "error_message": False, "failure_reason": False, "next_attempt_at": False})
+    def _mark_done(self, sale, fresh=False, **values):
+        self.write({"state": "done", "error_message": False, "failure_reason": False, "next_attempt_at": False,
+                    **values})
+        if fresh:
+            return  # no one could give a row no one has seen a to-do to close
         todo = self._todo_activity_type()
         self.activity_ids.filtered(lambda activity: activity.activity_type_id == todo) \
             .action_feedback(feedback=self.env._("Sale order %s created.", sale.name))

@@ -170,7 +170,7 @@ class TestOrderIntake(ApicbaseCase):
         _outcome, record = self.receive(ten_lines("apic-po-counted"))
         queries = self.cr.sql_log_count - before
         self.assertEqual((record.state, len(record.sale_order_id.order_line)), ("done", 10))
-        self.assertLessEqual(queries, 59, "inbox, sale order and lines, chatter note, tracking, price check")
+        self.assertLessEqual(queries, 57, "inbox, sale order and lines, chatter note, tracking, price check")
 
     def test_missing_apicbase_price_falls_back_to_pricelist(self):
         data = order_payload()

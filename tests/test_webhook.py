@@ -260,7 +260,7 @@ class TestWebhook(HttpCase, ApicbaseCase):
 
         calls = []
 
-        def conflicting(record, refuse_unmapped, order=None):
+        def conflicting(record, refuse_unmapped, order=None, fresh=False):
             calls.append(record.id)
             raise Conflict("could not serialize access due to concurrent update")
 
