@@ -6,11 +6,14 @@ database. The same 10-line orders of one restaurant (the evening rush of one cus
 - through the webhook: one signed POST per order (inbox first, then the sale order, the chatter
   note, the price check and the salesperson's notification);
 - through a hand-made JSON-RPC integration, the baseline: three calls per order (search the
-  partner, search_read the products, create the sale order), without any of the above.
+  partner, search_read the products, create the sale order), without any of the above;
+- through that integration's create call alone, the customer and products known: the ceiling of
+  any design that creates the same sale order in one request at the cost of Odoo's own create.
 
 Each is run with 1 sender and with 16 concurrent senders. Printed per run: orders/s, p50 and p95
 latency, and for the webhook how many orders were deferred to the scheduled action and how many
-serialization failures the server logged; then the throughput ratio webhook/integration.
+serialization failures the server logged; then the throughput ratio webhook/integration and the
+ceiling ratio create-call-alone/integration.
 Run by tools/benchmarks/run; args: DB ADDONS_PATH.
 """
 import os
@@ -77,12 +80,30 @@ class Integration:
         numbers = [line["supplier_package"]["supplier_article_number"] for line in data["packages"]]
         products = {p["default_code"]: p["id"] for p in self.execute(
             "product.product", "search_read", [["default_code", "in", numbers]], fields=["default_code"])}
+        self.create(data, partner, products)
+
+    def create(self, data, partner, products):
         self.execute("sale.order", "create", {
             "partner_id": partner, "client_order_ref": data["order_number"],
             "order_line": [[0, 0, {"product_id": products[line["supplier_package"]["supplier_article_number"]],
                                    "product_uom_qty": line["quantity_ordered"],
                                    "price_unit": float(line["supplier_package"]["theoretical_price_per_package"])}]
                            for line in data["packages"]]})
+
+
+class CreateCallAlone(Integration):
+    """The ceiling of any one-request design: the integration's create call alone, the customer and
+    products already known. A webhook creating the same sale order in one request at Odoo's own
+    cost cannot beat the integration by more than this ratio."""
+
+    def __init__(self, server, db):
+        super().__init__(server, db)
+        [self.partner] = self.execute("res.partner", "search", [["apicbase_customer_number", "=", CUSTOMER]])
+        self.products = {p["default_code"]: p["id"] for p in self.execute(
+            "product.product", "search_read", [["default_code", "in", ARTICLES]], fields=["default_code"])}
+
+    def send(self, data):
+        self.create(data, self.partner, self.products)
 
 
 def send_webhook(url, data):
@@ -115,10 +136,11 @@ def main(template, addons_path):
         token = prepare(db)
         with odoo_live.OdooServer(db, 2) as server:
             url = f"{server.url}/apicbase/webhook/{token}"
-            integration = Integration(server, db)
+            integration, create_alone = Integration(server, db), CreateCallAlone(server, db)
             for index in range(4):  # both workers warm: registry, caches, first compiles
                 send_webhook(url, ten_line_order(f"warm-{index}"))
                 integration.send(ten_line_order(f"warm-rpc-{index}"))
+                create_alone.send(ten_line_order(f"warm-create-{index}"))
             for senders, count in ORDERS.items():
                 print(f"{senders} sender(s), {LINES}-line orders of one restaurant:")
                 conflicts_before = server.log().count("could not serialize access")
@@ -130,8 +152,12 @@ def main(template, addons_path):
                                               f"'{prefix}-%' and (state != 'done' or attempt_count > 1)")
                 baseline = report("JSON-RPC integration (3 calls)", *run_concurrently(
                     senders, count, lambda i, prefix=prefix: integration.send(ten_line_order(f"{prefix}-rpc-{i}"))))
+                ceiling = report("its create call alone (customer and products known)", *run_concurrently(
+                    senders, count, lambda i, prefix=prefix: create_alone.send(ten_line_order(f"{prefix}-c-{i}"))))
                 print(f"  deferred to the scheduled action: {deferred}; serialization failures logged: {conflicts}")
                 print(f"  ratio webhook/integration (throughput): {webhook / baseline:.2f}")
+                print(f"  ceiling of one request at Odoo's create cost, create call alone/integration: "
+                      f"{ceiling / baseline:.2f}")
             done = odoo_live.psql(db, "select count(*) from sale_order so join apicbase_order ao "
                                       "on so.apicbase_order_id = ao.id")
             print(f"sale orders from the webhook: {done} of {4 + sum(ORDERS.values())}")
