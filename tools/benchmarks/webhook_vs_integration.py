@@ -3,17 +3,17 @@
 One odoo-bin with 2 workers (prefork, as a small production server) on a copy of an installed
 database. The same 10-line orders of one restaurant (the evening rush of one customer) arrive:
 
-- through the webhook: one signed POST per order (inbox first, then the sale order, the chatter
-  note, the price check and the salesperson's notification);
+- through the webhook: one signed POST per order (inbox first, then the sale order priced by the
+  pricelist, the price check, the chatter note, the salesperson as follower, the inbox's state);
 - through a hand-made JSON-RPC integration, the baseline: three calls per order (search the
   partner, search_read the products, create the sale order), without any of the above;
 - through that integration's create call alone, the customer and products known: the ceiling of
   any design that creates the same sale order in one request at the cost of Odoo's own create.
 
-Each is run with 1 sender and with 16 concurrent senders. Printed per run: orders/s, p50 and p95
-latency, and for the webhook how many orders were deferred to the scheduled action and how many
-serialization failures the server logged; then the throughput ratio webhook/integration and the
-ceiling ratio create-call-alone/integration.
+Each is run with 1 sender and with 16 concurrent senders, the three taking turns. Printed per run:
+orders/s, p50 and p95 latency, and for the webhook how many orders were deferred to the scheduled
+action and how many serialization failures the server logged; then the throughput ratio
+webhook/integration and the ceiling ratio create-call-alone/integration.
 Run by tools/benchmarks/run; args: DB ADDONS_PATH.
 """
 import os
@@ -29,7 +29,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import odoo_live  # noqa: E402
 
 LINES = 10
-ORDERS = {1: 60, 16: 160}  # per run: sequential, then 10 per sender
+ORDERS = {1: 60, 16: 192}  # per run: sequential, then 12 per sender
+TURNS = 4  # the three ways take turns, first one then another, so that a slower minute of a shared
+# machine (a checkpoint, autovacuum after an earlier benchmark) falls on all of them alike
 CUSTOMER = "LIVE-1"
 ARTICLES = [f"BENCH-{index:02d}" for index in range(LINES)]
 
@@ -123,6 +125,19 @@ env.cr.commit()
     return token
 
 
+def take_turns(senders, count, ways):
+    """{name: (seconds, latencies)} of ``count`` orders a way, sent in TURNS turns in a rotating order."""
+    totals = {name: (0.0, []) for name in ways}
+    per_turn = count // TURNS
+    names = list(ways)
+    for turn in range(TURNS):
+        for name in names[turn % len(names):] + names[:turn % len(names)]:
+            seconds, latencies = run_concurrently(
+                senders, per_turn, lambda index, turn=turn, send=ways[name]: send(turn * per_turn + index))
+            totals[name] = (totals[name][0] + seconds, totals[name][1] + latencies)
+    return totals
+
+
 def report(name, seconds, latencies):
     throughput = len(latencies) / seconds
     print(f"  {name}: {throughput:.1f} orders/s, p50 {statistics.median(latencies) * 1e3:.0f} ms, "
@@ -145,15 +160,17 @@ def main(template, addons_path):
                 print(f"{senders} sender(s), {LINES}-line orders of one restaurant:")
                 conflicts_before = server.log().count("could not serialize access")
                 prefix = f"s{senders}"
-                webhook = report("webhook", *run_concurrently(
-                    senders, count, lambda i, prefix=prefix: send_webhook(url, ten_line_order(f"{prefix}-{i}"))))
+                measured = take_turns(senders, count, {
+                    "webhook": lambda i, prefix=prefix: send_webhook(url, ten_line_order(f"{prefix}-{i}")),
+                    "JSON-RPC integration (3 calls)":
+                        lambda i, prefix=prefix: integration.send(ten_line_order(f"{prefix}-rpc-{i}")),
+                    "its create call alone (customer and products known)":
+                        lambda i, prefix=prefix: create_alone.send(ten_line_order(f"{prefix}-c-{i}")),
+                })
+                webhook, baseline, ceiling = (report(name, *figures) for name, figures in measured.items())
                 conflicts = server.log().count("could not serialize access") - conflicts_before
                 deferred = odoo_live.psql(db, "select count(*) from apicbase_order where apicbase_id like "
                                               f"'{prefix}-%' and (state != 'done' or attempt_count > 1)")
-                baseline = report("JSON-RPC integration (3 calls)", *run_concurrently(
-                    senders, count, lambda i, prefix=prefix: integration.send(ten_line_order(f"{prefix}-rpc-{i}"))))
-                ceiling = report("its create call alone (customer and products known)", *run_concurrently(
-                    senders, count, lambda i, prefix=prefix: create_alone.send(ten_line_order(f"{prefix}-c-{i}"))))
                 print(f"  deferred to the scheduled action: {deferred}; serialization failures logged: {conflicts}")
                 print(f"  ratio webhook/integration (throughput): {webhook / baseline:.2f}")
                 print(f"  ceiling of one request at Odoo's create cost, create call alone/integration: "
