@@ -41,6 +41,14 @@ registry.category("web_tour.tours").add("apicbase_settings_tour", {
     url: "/odoo/settings",
     steps: () => {
         const sim = simulator();
+        // What the administrator types, then finds again after saving.
+        const settings = [
+            ["apicbase_client_id", sim.client_id],
+            ["apicbase_client_secret", sim.client_secret],
+            ["apicbase_api_url", sim.api_url],
+            ["apicbase_token_url", sim.token_url],
+            ["apicbase_webhook_secret", sim.webhook_secret],
+        ];
         return [
             {
                 content: "open the Sales settings",
@@ -51,11 +59,7 @@ registry.category("web_tour.tours").add("apicbase_settings_tour", {
                 content: "the Apicbase block shows the webhook URL to give Apicbase",
                 trigger: ".o_field_widget[name='apicbase_webhook_url']:contains('/apicbase/webhook/')",
             },
-            fill("apicbase_client_id", sim.client_id),
-            fill("apicbase_client_secret", sim.client_secret),
-            fill("apicbase_api_url", sim.api_url),
-            fill("apicbase_token_url", sim.token_url),
-            fill("apicbase_webhook_secret", sim.webhook_secret),
+            ...settings.map(([name, value]) => fill(name, value)),
             {
                 content: "the form knows it has unsaved changes",
                 trigger: ".o_dirty_warning:contains('Unsaved changes')",
@@ -78,11 +82,7 @@ registry.category("web_tour.tours").add("apicbase_settings_tour", {
                 trigger: ".o-settings-form-view:not(:has(.o_dirty_warning)) .settings_tab .tab[data-key='sale_management']",
                 run: "click",
             },
-            expectValue("apicbase_client_id", sim.client_id),
-            expectValue("apicbase_client_secret", sim.client_secret),
-            expectValue("apicbase_api_url", sim.api_url),
-            expectValue("apicbase_token_url", sim.token_url),
-            expectValue("apicbase_webhook_secret", sim.webhook_secret),
+            ...settings.map(([name, value]) => expectValue(name, value)),
             {
                 content: "test the connection",
                 trigger: "button[name='action_apicbase_test_connection']",
