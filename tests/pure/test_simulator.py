@@ -432,6 +432,8 @@ def test_event_filters(sim, api):
     ({"ordered_on__gt": "2025-06-05"}, {"po-1002"}),
     ({"ordered_on__lt": "2025-06-05"}, {"po-1003"}),
     ({"ordered_on__gt": "2025-06-10"}, {"po-1002"}),  # 09:15 that day is after its midnight
+    ({"ordered_on": "2025-06-10"}, {"po-1002"}),  # the whole day, from midnight
+    ({"ordered_on": "2025-06-11"}, set()),
     ({"expected_delivery_date__gt": "2025-06-10"}, {"po-1001", "po-1002"}),
     ({"expected_delivery_date__lt": "2025-06-10"}, {"po-1003"}),
     ({"fetched_by_supplier_at__gt": "2025-05-31"}, {"po-1003"}),
@@ -453,6 +455,8 @@ def test_purchase_order_filters(api, params, expected):
 
 @pytest.mark.parametrize("params", [{"status": "SHIPPED"}, {"status__in": "ORDERED,NOPE"},
                                     {"ordered_on__gt": "last week"}, {"invoice_status": "two"},
+                                    {"ordered_on": "2025-06-10T09:15:00Z"},
+                                    {"expected_delivery_date": "yesterday"},
                                     {"invoice_status": "7"},
                                     {"delivery_closed": "maybe"}])
 def test_purchase_order_bad_filter_is_400(api, params):

@@ -27,7 +27,8 @@ Faithful to what we know of Apicbase (``shared/apicbase-api.md``)
 * Packages as in the documented examples: ``price`` a JSON number, ``supplier_outlet_id`` an
   integer or null (customers too).
 * Purchase-order date filters (``ordered_on``, ``expected_delivery_date``, the fetched/viewed
-  dates, with ``__gt``/``__lt``) are typed ``date``: ``YYYY-MM-DD`` only, anything else is a 400
+  dates, with ``__gt``/``__lt``, and plain: the same UTC day, a guess kept in ``queries._same_day``)
+  are typed ``date``: ``YYYY-MM-DD`` only, anything else is a 400
   ``{"<filter>": ["Enter a valid date."]}``.
 * ``PATCH purchase_orders/`` takes the documented ``fetched_by_supplier`` / ``viewed_by_supplier``
   (true); the stamps ``*_by_supplier_at`` never change once set.
