@@ -131,7 +131,7 @@ def _after(items, field, moment, inclusive, newest_first=False):
 class ApicbaseClient:
     def __init__(self, api_url, token_url, client_id, client_secret, *, timeout=(5, 30),
                  max_attempts=5, max_total_seconds=120.0, backoff_base=0.5, backoff_max=30.0,
-                 requests_per_minute=90, session=None,
+                 requests_per_minute=90, sent_log=None, session=None,
                  token_encoding="form",  # pragma: no mutate: anything but "json" is a form
                  sleep=time.sleep, clock=time.monotonic, jitter=random.random):
         if not (api_url and token_url and client_id and client_secret):
@@ -152,7 +152,9 @@ class ApicbaseClient:
         # A session of the caller's is used as it is: retries are the transport's (transport.new_session).
         self.session = session or new_session(self)
         self._token, self._token_expires_at = None, 0.0  # pragma: no mutate: no token, its expiry is not read
-        self._sent = collections.deque()
+        # When the requests were sent, over the last minute: a caller's, to pace several clients of one
+        # API account (one after another, as batched scheduled actions make them) as one.
+        self._sent = collections.deque() if sent_log is None else sent_log
         self.request_count = 0
 
     def __repr__(self):

@@ -1,3 +1,4 @@
+import collections
 import secrets
 import zoneinfo
 
@@ -9,6 +10,10 @@ from ..apicbase.client import ApicbaseClient
 from ..apicbase.errors import ContentError
 from ..const import DEFAULT_API_URL, DEFAULT_TOKEN_URL, WEBHOOK_ROUTE, WEBHOOK_TOKEN_PATTERN
 from .system import as_system
+
+# When this process last sent requests, per API account: Apicbase's limit is per client, and the
+# batched scheduled actions make a new client for each batch.
+_SENT_BY_ACCOUNT = collections.defaultdict(collections.deque)
 
 
 
@@ -92,9 +97,10 @@ class ResCompany(models.Model):
         if not (company_sudo.apicbase_client_id and company_sudo.apicbase_client_secret):
             raise UserError(self.env._("Set the Apicbase client id and client secret of %s in Settings → Sales → "
                                        "Apicbase first.", self.name))
-        return ApicbaseClient(company_sudo.apicbase_api_url or DEFAULT_API_URL,
-                              company_sudo.apicbase_token_url or DEFAULT_TOKEN_URL,
-                              company_sudo.apicbase_client_id, company_sudo.apicbase_client_secret)
+        api_url = company_sudo.apicbase_api_url or DEFAULT_API_URL
+        return ApicbaseClient(api_url, company_sudo.apicbase_token_url or DEFAULT_TOKEN_URL,
+                              company_sudo.apicbase_client_id, company_sudo.apicbase_client_secret,
+                              sent_log=_SENT_BY_ACCOUNT[api_url, company_sudo.apicbase_client_id])
 
     @api.model
     def _apicbase_connected_companies(self):

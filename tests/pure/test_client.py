@@ -1,4 +1,5 @@
 """The API client against the local Apicbase simulator: real HTTP, real pagination and faults."""
+import collections
 import datetime as dt
 import json
 import socket
@@ -240,6 +241,28 @@ def test_client_paces_itself_under_the_rate_limit():
         for _ in range(6):
             client.request("GET", "customers/")
         # token + 6 calls at 4 a minute: one wait for the oldest call to leave the window
+        assert slept == [pytest.approx(60.01, abs=0.1)]
+
+
+def test_clients_sharing_a_sent_log_are_paced_as_one():
+    """The scheduled actions make a client per batch: given the same log, the second client waits
+    for the minute the first one filled."""
+    with Simulator(rate_limit=None) as sim:
+        clock, slept, sent_log = [0.0], [], collections.deque()
+
+        def fake_sleep(seconds):
+            slept.append(seconds)
+            clock[0] += seconds
+
+        def client():
+            return make_client(sim, requests_per_minute=4, sent_log=sent_log, clock=lambda: clock[0],
+                               sleep=fake_sleep)
+
+        first = client()
+        for _ in range(3):
+            first.request("GET", "customers/")  # with its token: the minute is full
+        assert (slept, len(sent_log)) == ([], 4)
+        client().request("GET", "customers/")  # its token request waits for the oldest to leave
         assert slept == [pytest.approx(60.01, abs=0.1)]
 
 
