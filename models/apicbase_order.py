@@ -149,7 +149,7 @@ class ApicbaseOrder(models.Model):
                 "server log.", count=self.attempt_count, type=type(exc).__name__, error=exc), "error")
             return
         # Counted from the attempt itself, so the delay is exact whatever second this line runs in.
-        at = (self.processed_at or fields.Datetime.now()) + RETRY_DELAYS[self.attempt_count - 1]
+        at = self.processed_at + RETRY_DELAYS[self.attempt_count - 1]
         self.write({"state": "received", "failure_reason": False, "next_attempt_at": at,
                     "error_message": self.env._(
                         "Attempt %(count)s failed (%(type)s: %(error)s); the next automatic attempt is due "

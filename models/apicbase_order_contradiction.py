@@ -1,4 +1,5 @@
-"""Contradictions between an Apicbase order and its sale order, each given to a person once.
+"""Contradictions between an Apicbase order and its sale order, each a to-do for a person: one at a
+time, given again after it is marked done only while the contradiction stands.
 
 Two are worth a person's time: the sale order is cancelled while the restaurant still expects the
 delivery (Apicbase: ordered, not closed), and the restaurant has the order delivered or closed while

@@ -91,7 +91,7 @@ class ApicbaseOrder(models.Model):
         totals["marked"] = self._mark_in_apicbase(company, client)
         _logger.info("Apicbase follow-up of company %s: %s", company.id, totals)
         company._apicbase_record_follow_up(  # for the overview
-            fields.Datetime.to_datetime(run.get("started")) or fields.Datetime.now(), totals)
+            fields.Datetime.to_datetime(run["started"]), totals)
         return totals
 
     @api.model

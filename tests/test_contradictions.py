@@ -100,6 +100,16 @@ class TestContradictions(SimulatorMixin, ApicbaseCase):
             self.env["apicbase.order"]._reconcile(self.company)
         self.assertFalse(self.flags(sale))
 
+    def test_a_todo_marked_done_comes_back_while_the_contradiction_stands(self):
+        inbox = self.quotation()
+        sale = inbox.sale_order_id
+        self.sim.add_purchase_order(order_payload(id=inbox.apicbase_id, status="DELIVERED"))
+        self.env["apicbase.order"]._reconcile(self.company)
+        self.flags(sale).action_feedback(feedback="Told the restaurant")
+        self.assertFalse(self.flags(sale))
+        self.env["apicbase.order"]._reconcile(self.company)
+        self.assertEqual(self.flags(sale).summary, UNDELIVERED, "still a quotation Apicbase has delivered")
+
     def test_closed_by_the_restaurant_alone_is_said_so(self):
         inbox = self.quotation()
         self.in_apicbase(inbox, "ORDERED", closed=True)
