@@ -4,8 +4,6 @@ Data are written through ``odoo-bin shell`` (which commits), requests go over re
 HTTP, and results are read back with ``psql``.
 """
 import contextlib
-import hashlib
-import hmac
 import json
 import os
 import signal
@@ -16,6 +14,8 @@ import tempfile
 import time
 
 import requests
+from apicbase_simulator.webhook import SIGNATURE_HEADER
+from apicbase_simulator.webhook import sign as sign_with
 
 ADDONS_PATH = os.environ.get("APICBASE_ADDONS_PATH")
 ODOO_PATH = os.environ.get("ODOO_PATH", "/opt/odoo")
@@ -147,14 +147,24 @@ def order(apicbase_id, customer="LIVE-1"):
     }
 
 
+def jsonrpc(url, service, method, *args, http=requests):
+    """One call of Odoo's external JSON-RPC API at ``url`` (through ``http``, a session to keep the
+    connection); its result, an error being an AssertionError."""
+    payload = {"jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method,
+                                                              "args": list(args)}}
+    answer = http.post(url, json=payload, timeout=120).json()
+    assert "error" not in answer, answer
+    return answer["result"]
+
+
 def sign(raw):
     """Apicbase's signature of the body ``raw`` (bytes), with the seeded webhook secret."""
-    return hmac.new(WEBHOOK_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    return sign_with(WEBHOOK_SECRET, raw)
 
 
 def signed(data):
     raw = json.dumps(data).encode()
-    return raw, {"Content-Type": "application/json", "X-APIC-WEBHOOK-SIGNATURE": sign(raw)}
+    return raw, {"Content-Type": "application/json", SIGNATURE_HEADER: sign(raw)}
 
 
 @contextlib.contextmanager

@@ -35,11 +35,7 @@ def jsonrpc_latencies(server, db):
     session = requests.Session()
 
     def call(service, method, *args):
-        payload = {"jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method,
-                                                                  "args": list(args)}}
-        answer = session.post(f"{server.url}/jsonrpc", json=payload, timeout=60).json()
-        assert "error" not in answer, answer
-        return answer["result"]
+        return odoo_live.jsonrpc(f"{server.url}/jsonrpc", service, method, *args, http=session)
 
     uid = call("common", "login", db, "admin", "admin")
     partner = call("object", "execute_kw", db, uid, "admin", "res.partner", "search",

@@ -67,11 +67,7 @@ class Integration:
         self.uid = self.call("common", "login", db, "admin", "admin")
 
     def call(self, service, method, *args):
-        payload = {"jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method,
-                                                                  "args": list(args)}}
-        answer = requests.post(self.url, json=payload, timeout=120).json()
-        assert "error" not in answer, answer
-        return answer["result"]
+        return odoo_live.jsonrpc(self.url, service, method, *args)
 
     def execute(self, model, method, *args, **kwargs):
         return self.call("object", "execute_kw", self.db, self.uid, "admin", model, method, list(args), kwargs)
