@@ -1,7 +1,6 @@
 from . import controllers
 from . import models
 from .models.res_company import _new_webhook_token
-from .const import PRICE_DIGITS
 
 
 def pre_init_hook(env):
@@ -16,13 +15,3 @@ def pre_init_hook(env):
         env.cr.execute("UPDATE res_company SET apicbase_webhook_token = %s WHERE id = %s",
                        (_new_webhook_token(), company_id))
 
-
-def post_init_hook(env):
-    """Raises the "Product Price" precision to Apicbase's three decimals, never lowers it.
-
-    At Odoo's default of two, a line of 100 x 0.125 would be stored at 0.13 and total 13.00
-    instead of 12.50. Databases that had the addon before get it through migrations/18.0.1.1.0.
-    """
-    precision = env.ref("product.decimal_price", raise_if_not_found=False)
-    if precision and precision.digits < PRICE_DIGITS:
-        precision.digits = PRICE_DIGITS

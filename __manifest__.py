@@ -1,7 +1,7 @@
 {
     "name": "Apicbase Connector",
     "summary": "Publish your catalogue to Apicbase and receive its purchase orders as sale orders",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/Sales",
     "author": "Apicbase connector team",
     "website": "https://github.com/",
@@ -35,6 +35,5 @@
         ],
     },
     "pre_init_hook": "pre_init_hook",
-    "post_init_hook": "post_init_hook",
     "application": True,
 }

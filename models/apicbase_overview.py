@@ -35,6 +35,9 @@ class ApicbaseOverview(models.Model):
         string="Contradictions", compute="_compute_figures",
         help="Sale orders cancelled while Apicbase expects them, or still open while Apicbase has them "
              "delivered or closed.")
+    rounded_line_count = fields.Integer(
+        string="Lines With a Rounded Price", compute="_compute_figures",
+        help="Apicbase order lines whose price had more decimals than the Product Price precision.")
     follow_up_at = fields.Datetime(related="company_id.apicbase_follow_up_at")
     follow_up_age = fields.Char(compute="_compute_figures")
     follow_up_failed = fields.Boolean(compute="_compute_figures")
@@ -73,6 +76,8 @@ class ApicbaseOverview(models.Model):
         api_errors = {company.id: count for company, count in self.env["apicbase.api.error"]._read_group(
             in_companies + [("occurred_at", ">=", fields.Datetime.now() - API_ERROR_WINDOW)],
             ["company_id"], ["__count"])}
+        rounded = {company.id: count for company, count in self.env["sale.order.line"]._read_group(
+            in_companies + [("apicbase_price_rounded", "=", True)], ["company_id"], ["__count"])}
         # The credentials are readable by Settings administrators only: whether they are set is not secret.
         connected = {company.id for company in as_system(self.company_id)
                      if company.apicbase_client_id and company.apicbase_client_secret}
@@ -87,6 +92,7 @@ class ApicbaseOverview(models.Model):
                 "attention_count": by_state.get((company.id, "failed"), 0),
                 "waiting_count": by_state.get((company.id, "received"), 0),
                 "contradiction_count": contradictions.get(company.id, 0),
+                "rounded_line_count": rounded.get(company.id, 0),
                 "follow_up_age": self._ago(company.apicbase_follow_up_at),
                 "follow_up_failed": bool(company.apicbase_follow_up_error),
                 "follow_up_summary": overview._follow_up_summary(),
@@ -145,6 +151,11 @@ class ApicbaseOverview(models.Model):
         orders = Order.search([("company_id", "=", self.company_id.id), *Order._apicbase_contradiction_domain()])
         return open_records("sale.order", self.env._("Sale Orders Contradicting Apicbase"),
                             domain=[("id", "in", orders.sale_order_id.ids)])
+
+    def action_open_rounded_lines(self):
+        self.ensure_one()
+        return open_records("sale.order", self.env._("Sale Orders With a Rounded Apicbase Price"), domain=[
+            ("company_id", "=", self.company_id.id), ("order_line.apicbase_price_rounded", "=", True)])
 
     def action_open_event_errors(self):
         self.ensure_one()

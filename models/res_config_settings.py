@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from ..apicbase.errors import ApicbaseError
+from ..const import PRICE_DIGITS
 from .actions import notification
 
 
@@ -27,6 +28,15 @@ class ResConfigSettings(models.TransientModel):
     apicbase_last_events_poll_at = fields.Datetime(related="company_id.apicbase_last_events_poll_at")
     apicbase_last_catalogue_pull_at = fields.Datetime(related="company_id.apicbase_last_catalogue_pull_at")
 
+    apicbase_price_digits = fields.Integer(
+        string="Product Price Precision", compute="_compute_apicbase_price_digits",
+        help="Decimals of Odoo's Product Price precision, which applies to every price in the database.")
+
+    def _compute_apicbase_price_digits(self):
+        digits = self.env["decimal.precision"].precision_get("Product Price")
+        for settings in self:
+            settings.apicbase_price_digits = digits
+
     @api.depends("company_id")
     def _compute_apicbase_webhook_url(self):
         for settings in self:
@@ -45,4 +55,16 @@ class ResConfigSettings(models.TransientModel):
 
     def action_apicbase_regenerate_webhook_url(self):
         self.company_id._apicbase_reset_webhook_token()
+        return {"type": "ir.actions.client", "tag": "reload"}
+
+    def action_apicbase_raise_price_precision(self):
+        """Raises Odoo's Product Price precision to Apicbase's decimals, on the administrator's word.
+
+        It is a database-wide choice, never made by installing the addon: every price of every
+        company is then rounded to that many decimals, currency conversions included. Written
+        with the caller's own rights: only those who may change decimal accuracies can do it.
+        """
+        precision = self.env.ref("product.decimal_price")
+        if precision.digits < PRICE_DIGITS:
+            precision.digits = PRICE_DIGITS
         return {"type": "ir.actions.client", "tag": "reload"}

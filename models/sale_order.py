@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..apicbase.payload import naive_utc
+from ..const import PRICE_DIGITS
 from .actions import open_records
 
 _logger = logging.getLogger(__name__)
@@ -35,6 +36,13 @@ class SaleOrder(models.Model):
                                                string="Apicbase Invoice Status")
     apicbase_price_mismatch = fields.Boolean(
         string="Apicbase Price Differs", compute="_compute_apicbase_price_mismatch", store=True)
+    apicbase_amount = fields.Float(
+        string="Apicbase Total", digits=(16, PRICE_DIGITS), readonly=True, copy=False,
+        help="The order's total as the restaurant saw it in Apicbase, untaxed and to Apicbase's own "
+             "decimals, whatever Odoo's Product Price precision.")
+    apicbase_price_rounded = fields.Boolean(
+        compute="_compute_apicbase_price_rounded",
+        help="Some lines charge Apicbase's price rounded to the Product Price precision.")
 
     _sql_constraints = [
         # An inbox record yields at most one sale order, whatever races happen.
@@ -46,6 +54,11 @@ class SaleOrder(models.Model):
     def _compute_apicbase_price_mismatch(self):
         for order in self:
             order.apicbase_price_mismatch = any(order.order_line.mapped("apicbase_price_mismatch"))
+
+    @api.depends("order_line.apicbase_price_rounded")
+    def _compute_apicbase_price_rounded(self):
+        for order in self:
+            order.apicbase_price_rounded = any(order.order_line.mapped("apicbase_price_rounded"))
 
     def action_open_apicbase_order(self):
         self.ensure_one()
@@ -143,6 +156,7 @@ class SaleOrder(models.Model):
             "apicbase_order_id": inbox.id,
             "apicbase_remarks": order.remarks or False,
             "apicbase_owner": order.owner or False,
+            "apicbase_amount": _apicbase_total(order),
         }
 
     def _apicbase_log_origin(self, inbox, order):
@@ -211,10 +225,11 @@ class SaleOrder(models.Model):
                 ", ".join(mismatched.mapped("product_id.display_name"))))
         if rounded:
             # Flagged too: the line no longer charges the price Apicbase sent.
-            self.env["sale.order.line"].union(*rounded).apicbase_price_mismatch = True
+            self.env["sale.order.line"].union(*rounded).write(
+                {"apicbase_price_mismatch": True, "apicbase_price_rounded": True})
             self._message_log(body=self.env._(
-                "Apicbase's price was rounded to the Product Price precision (Settings → Technical → "
-                "Decimal Accuracy) on: %s",
+                "Apicbase's price was rounded to the Product Price precision (see Settings → Sales → "
+                "Apicbase → Order line prices) on: %s",
                 ", ".join(f"{line.product_id.display_name} ({price} → {line.price_unit})"
                           for line, price in rounded.items())))
 
@@ -243,3 +258,14 @@ class SaleOrder(models.Model):
                 self.action_confirm()
         except UserError as exc:
             self.message_post(body=self.env._("Not confirmed automatically: %s", exc.args[0]))
+
+
+def _apicbase_total(order):
+    """The restaurant's untaxed total, exactly as Apicbase computed it: the order's own figure, else
+    the lines' totals, else their prices times quantities; False when Apicbase sent no price."""
+    if order.theoretical_price is not None:
+        return float(order.theoretical_price)
+    totals = [line.total_price if line.total_price is not None
+              else (line.price_per_package * line.quantity if line.price_per_package is not None else None)
+              for line in order.lines]
+    return float(sum(totals)) if totals and None not in totals else False

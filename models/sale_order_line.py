@@ -15,6 +15,10 @@ class SaleOrderLine(models.Model):
         string="Pricelist Price", digits="Product Price", readonly=True, copy=False,
         help="Net price (discount included) Odoo's pricelist gave when the Apicbase order arrived.")
     apicbase_price_mismatch = fields.Boolean(string="Apicbase Price Differs", readonly=True, copy=False)
+    apicbase_price_rounded = fields.Boolean(
+        readonly=True, copy=False,
+        help="Apicbase's price has more decimals than the Product Price precision: the line charges "
+             "it rounded, and the restaurant's exact figure is kept in Apicbase Price.")
     apicbase_price_locked = fields.Boolean(
         readonly=True, copy=False,
         help="The line carries Apicbase's net price: no pricelist discount is added on top of it, "

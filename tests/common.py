@@ -102,6 +102,11 @@ class ApicbaseCase(TransactionCase):
     def encode(cls, data):
         return json.dumps(data).encode()
 
+    def raise_price_precision(self):
+        """What an administrator does once in the Apicbase settings, for Apicbase's three decimals."""
+        self.env["res.config.settings"].create({}).action_apicbase_raise_price_precision()
+        self.assertEqual(self.env.ref("product.decimal_price").digits, 3)
+
     def inbox(self, apicbase_id="apic-po-0001"):
         return self.env["apicbase.order"].search(
             [("apicbase_id", "=", apicbase_id), ("company_id", "=", self.company.id)])

@@ -2,6 +2,7 @@ import json
 import threading
 from contextlib import contextmanager
 from datetime import datetime
+from decimal import Decimal
 
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
@@ -12,7 +13,7 @@ from .common import ApicbaseCase, order_payload
 
 
 def single_line_order(article, price, quantity, **changes):
-    data = order_payload(**changes)
+    data = order_payload(**{"theoretical_price": str(Decimal(price) * quantity), **changes})
     data["packages"] = [{"stock_item": {"name": article}, "quantity_ordered": quantity,
                          "supplier_package": {"supplier_article_number": article,
                                               "theoretical_price_per_package": price}}]
@@ -85,6 +86,7 @@ class TestOrderIntake(ApicbaseCase):
 
     def test_the_tolerance_boundary_is_exact(self):
         """1 % of 2.400 is 0.024: 2.424 is within it, 2.425 is not (no hidden rounding slack)."""
+        self.raise_price_precision()
         self.tomatoes.list_price = 2.40
         for apicbase_price, flagged in (("2.424", False), ("2.376", False), ("2.425", True), ("2.375", True)):
             with self.subTest(apicbase_price=apicbase_price):
@@ -526,30 +528,50 @@ class TestOrderIntake(ApicbaseCase):
 
     # -- prices with three decimals ---------------------------------------
 
-    def test_three_decimal_apicbase_price_is_kept_exactly(self):
+    def test_three_decimal_apicbase_price_is_kept_exactly_once_the_precision_is_raised(self):
+        self.raise_price_precision()
         self.tomatoes.list_price = 0.125
         _outcome, record = self.receive(single_line_order("TOM-1KG", "0.125", 100))
-        line = record.sale_order_id.order_line
+        sale = record.sale_order_id
+        line = sale.order_line
         self.assertEqual(line.price_unit, 0.125)
         self.assertEqual(line.price_subtotal, 12.50)
         self.assertEqual(line.apicbase_price, 0.125)
         self.assertFalse(line.apicbase_price_mismatch)
-        self.assertGreaterEqual(self.env.ref("product.decimal_price").digits, 3,
-                                "installing the addon raises the Product Price precision")
+        self.assertFalse(line.apicbase_price_rounded)
+        self.assertFalse(sale.apicbase_price_rounded)
+        self.assertEqual(sale.apicbase_amount, 12.5)
 
-    def test_price_rounded_by_a_lowered_precision_is_flagged(self):
-        self.env.ref("product.decimal_price").digits = 2  # an administrator lowered it again
+    def test_price_rounded_at_odoo_default_precision_is_flagged_and_the_exact_total_kept(self):
+        self.assertEqual(self.env.ref("product.decimal_price").digits, 2, "installing changed no precision")
         self.company.apicbase_price_tolerance = 5.0  # the pricelist's 0.13 is within 5 %: only rounding is news
         self.tomatoes.list_price = 0.125
         _outcome, record = self.receive(single_line_order("TOM-1KG", "0.125", 100))
         sale = record.sale_order_id
         line = sale.order_line
-        self.assertEqual(line.price_unit, 0.13)
+        self.assertEqual(line.price_unit, 0.13, "as close as the precision allows")
         self.assertEqual(line.apicbase_price, 0.125, "Apicbase's own price is kept exactly")
         self.assertTrue(line.apicbase_price_mismatch)
+        self.assertTrue(line.apicbase_price_rounded)
         self.assertTrue(sale.apicbase_price_mismatch)
+        self.assertTrue(sale.apicbase_price_rounded)
+        self.assertEqual(sale.amount_untaxed, 13.0)
+        self.assertEqual(sale.apicbase_amount, 12.5, "the restaurant's exact total stays on the order")
         self.assertTrue(sale.message_ids.filtered(lambda m: "rounded" in (m.body or "")))
         self.assertFalse(sale.message_ids.filtered(lambda m: "disagree" in (m.body or "")))
+        overview = self.env["apicbase.overview"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(overview.rounded_line_count, 1)
+        opened = self.env["sale.order"].search(overview.action_open_rounded_lines()["domain"])
+        self.assertEqual(opened, sale)
+
+    def test_the_exact_total_comes_from_apicbase_figures(self):
+        _outcome, record = self.receive()
+        self.assertEqual(record.sale_order_id.apicbase_amount, 44.20, "the order's theoretical_price")
+        data = order_payload()
+        del data["theoretical_price"]
+        data["packages"][0]["total_theoretical_price"] = "7.205"
+        _outcome, record = self.receive(dict(data, id="apic-po-total-lines"))
+        self.assertAlmostEqual(record.sale_order_id.apicbase_amount, 44.205, places=3, msg="the lines' totals")
 
     def test_sub_cent_difference_from_the_pricelist_is_flagged(self):
         self.company.apicbase_price_source = "pricelist"

@@ -106,25 +106,25 @@ print("CHECKED=%s VIEWS=%s DATA=%s STATE=%s" % (checked, len(views), left,
         assert "CHECKED=5 VIEWS=0 DATA=0 STATE=uninstalled" in out, out
 
 
-def test_upgrading_an_earlier_install_raises_the_price_precision(live_db):
-    """A database that had the addon before 1.1 gets Apicbase's three decimals on upgrade, as a new
-    install does; a precision already higher is kept. The post-install to-do, done already, is not
-    opened again (its data is noupdate)."""
+def test_upgrading_leaves_the_price_precision_alone(live_db):
+    """An upgrade from 1.0 or 1.1 (which raised the Product Price precision on install) changes no
+    precision: neither one still at Odoo's 2 decimals nor one already raised. The post-install
+    to-do, done already, is not opened again (its data is noupdate)."""
     db, _token = live_db
     todo = ("select state from ir_actions_todo where id = (select res_id from ir_model_data"
             " where module = 'apicbase_connector' and name = 'apicbase_config_todo')")
-    for before, after in ((2, 3), (4, 4)):
-        with database_copy(db, f"upgrade_{before}") as copy:
+    for earlier, digits in (("18.0.1.0.0", 2), ("18.0.1.1.0", 2), ("18.0.1.1.0", 3)):
+        with database_copy(db, f"upgrade_{earlier.replace('.', '_')}_{digits}") as copy:
             odoo_shell(copy, f"""
-env.ref("product.decimal_price").digits = {before}
-env["ir.module.module"].search([("name", "=", "apicbase_connector")]).latest_version = "18.0.1.0.0"
+env.ref("product.decimal_price").digits = {digits}
+env["ir.module.module"].search([("name", "=", "apicbase_connector")]).latest_version = {earlier!r}
 env.ref("apicbase_connector.apicbase_config_todo").state = "done"
 env.cr.commit()
 """)
             upgrade = subprocess.run(odoo_cmd(copy, "-u", "apicbase_connector", "--stop-after-init", "--no-http",
                                               "--log-level=warn"), capture_output=True, text=True, timeout=600)
             assert upgrade.returncode == 0 and "ERROR" not in upgrade.stderr, upgrade.stderr
-            assert psql(copy, "select digits from decimal_precision where name = 'Product Price'") == str(after)
+            assert psql(copy, "select digits from decimal_precision where name = 'Product Price'") == str(digits)
             assert psql(copy, "select latest_version from ir_module_module where name = 'apicbase_connector'") \
-                == "18.0.1.1.0"
+                == "18.0.1.2.0"
             assert psql(copy, todo) == "done", "an upgrade sends nobody to the settings again"
