@@ -5,7 +5,7 @@ from decimal import Decimal
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.safe_eval import safe_eval
 
 from ..apicbase import assortment as assortment_lib
@@ -47,6 +47,10 @@ class ApicbaseAssortment(models.Model):
         [("domain", "Products matching a filter"), ("products", "A list of products")],
         default="domain", required=True, string="Products")
     product_domain = fields.Char(string="Product Filter", default="[('sale_ok', '=', True)]")
+    product_domain_user_id = fields.Many2one(
+        "res.users", string="Filter Written By", readonly=True, copy=False, default=lambda self: self.env.user,
+        help="The product filter is applied with this user's rights, whoever publishes: a filter can "
+             "never find more than the person who wrote it may read.")
     product_ids = fields.Many2many("product.product", string="Product List", check_company=True)
     pricelist_id = fields.Many2one(
         "product.pricelist", required=True, check_company=True,
@@ -86,13 +90,52 @@ class ApicbaseAssortment(models.Model):
     # Building
     # ------------------------------------------------------------------
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            vals["product_domain_user_id"] = self.env.uid  # the author's rights, not a default anyone sets
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "product_domain" in vals:
+            vals = {**vals, "product_domain_user_id": self.env.uid}
+        return super().write(vals)
+
+    @api.constrains("product_domain", "product_domain_user_id")
+    def _check_product_domain(self):
+        """A filter is refused on save when it is not a domain or names fields its author may not read
+        (a comparison on a secret would otherwise answer yes or no about it at every publish)."""
+        for assortment in self.filtered(lambda a: a.selection_mode == "domain"):
+            try:
+                assortment._filter_products(limit=1)
+            except AccessError as exc:
+                raise ValidationError(self.env._(
+                    "The product filter of %(name)s uses fields you may not read: %(error)s",
+                    name=assortment.name, error=exc.args[0])) from None
+            except (ValueError, SyntaxError, NameError, TypeError, KeyError) as exc:
+                raise ValidationError(self.env._("The product filter of %(name)s is not a valid filter: %(error)s",
+                                                 name=assortment.name, error=exc)) from None
+
     def _products(self):
         self.ensure_one()
-        Product = self.env["product.product"].with_company(self.company_id)
         if self.selection_mode == "products":
             return self.product_ids.with_company(self.company_id)
+        return self._filter_products()
+
+    def _filter_products(self, limit=None):
+        """The products the filter finds, searched with its author's rights (see product_domain_user_id),
+        whoever asks: the scheduled publish and the package pull run as the system. Returned in the
+        caller's environment."""
+        author = self.product_domain_user_id or self.create_uid
+        products = self.env["product.product"].with_user(author).with_company(self.company_id).search(
+            self._product_domain() + [("company_id", "in", [False, self.company_id.id])], order="id", limit=limit)
+        return products.with_env(self.env).with_company(self.company_id)
+
+    def _product_domain(self):
         domain = safe_eval(self.product_domain or "[]")
-        return Product.search(domain + [("company_id", "in", [False, self.company_id.id])], order="id")
+        if not isinstance(domain, list):
+            raise ValueError(self.env._("a filter is a list of conditions"))
+        return domain
 
     def _articles(self, products):
         """Plain articles for the pure builder: one batched read, one batched price computation."""
@@ -205,6 +248,8 @@ class ApicbaseAssortment(models.Model):
         # Checked before anything is built or sent: the upload cannot be taken back.
         if not is_apicbase_manager(self.env):
             raise AccessError(self.env._("Only sales managers can publish assortments to Apicbase."))
+        # Marked as the system below, so the caller's own right to each one is checked first.
+        self.check_access("write")
         if len(self) > 1:
             as_system(self).publish_pending = "always"
             return run_in_background(self.env, "apicbase_connector.ir_cron_apicbase_publish_changed", self.env._(

@@ -1,6 +1,8 @@
 import json
 import logging
 
+from markupsafe import Markup
+
 from psycopg2 import OperationalError
 
 from odoo import api, fields, models
@@ -72,6 +74,19 @@ class ApicbaseOrder(models.Model):
         ("apicbase_id_company_unique", "unique(company_id, apicbase_id)",
          "An Apicbase purchase order is received once per company."),
     ]
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_answered(self):
+        """An order that gave a sale order, or that the restaurant was told was refused, is the
+        memory that it was handled: deleted, the follow-up would recover it from Apicbase again as
+        a new sale order. Orders still waiting may go: the follow-up brings them back if Apicbase
+        still has them."""
+        handled = self.filtered(lambda record: record.state in ("done", "refused") or record.sale_order_ids)
+        if handled:
+            raise UserError(self.env._(
+                "Apicbase orders that gave a sale order or were refused cannot be deleted (%s): the "
+                "follow-up would take them for orders never received and create them again.",
+                ", ".join(handled.mapped("display_name"))))
 
     @api.depends("raw_payload")
     def _compute_payload_display(self):
@@ -320,11 +335,13 @@ class ApicbaseOrder(models.Model):
             return
         summary = self.env._("Apicbase order %s needs attention", self.name)
         open_activity = self.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
+        # The note is HTML and the message carries the restaurant's text: escaped, never markup.
+        note = Markup("<p>%s</p>") % Markup("<br/>").join(message.splitlines())
         if open_activity:
-            open_activity.write({"note": message, "summary": summary})
+            open_activity.write({"note": note, "summary": summary})
             return
         user = self.company_id._apicbase_responsible_user()
-        self.activity_schedule(activity_type_id=activity_type.id, summary=summary, note=message,
+        self.activity_schedule(activity_type_id=activity_type.id, summary=summary, note=note,
                                user_id=user.id or self.env.uid)
 
     # ------------------------------------------------------------------

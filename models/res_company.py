@@ -41,46 +41,49 @@ class ResCompany(models.Model):
         help="Part of the webhook URL that tells which company an order is for. It identifies, "
              "it does not authenticate: every order must carry a valid signature.")
 
-    # Order intake behaviour: readable by everyone who handles orders.
+    # Order intake behaviour: readable by the internal users who handle orders, not by the portal.
     apicbase_price_source = fields.Selection(
         [("apicbase", "Apicbase price"), ("pricelist", "Odoo pricelist")],
         string="Apicbase Line Price", default="apicbase", required=True,
         help="Price put on the sale order lines: the theoretical price per package Apicbase "
-             "sends, or the price of the customer's pricelist in Odoo.")
+             "sends, or the price of the customer's pricelist in Odoo.", groups="base.group_user")
     apicbase_price_tolerance = fields.Float(
         string="Apicbase Price Tolerance (%)", default=1.0,
         help="A line whose Apicbase price differs from the pricelist price by more than this "
-             "percentage is flagged on the sale order.")
+             "percentage is flagged on the sale order.", groups="base.group_user")
     apicbase_auto_confirm = fields.Boolean(
         string="Confirm Apicbase Orders",
-        help="Confirm the sale order as soon as an Apicbase order is fully resolved.")
+        help="Confirm the sale order as soon as an Apicbase order is fully resolved.", groups="base.group_user")
     apicbase_unmapped_policy = fields.Selection(
         [("accept", "Accept and queue for review"), ("refuse", "Refuse (the restaurant is told at once)")],
         string="Unresolved Apicbase Orders", default="accept", required=True,
-        help="What to answer Apicbase when an order names an unknown customer or article.")
+        help="What to answer Apicbase when an order names an unknown customer or article.", groups="base.group_user")
     apicbase_reconcile_days = fields.Integer(
         string="Apicbase Follow-up (days)", default=30,
         help="Orders of the last days whose Apicbase state (delivered, closed, invoiced) is followed, "
-             "and where orders whose webhook never arrived are looked for.")
+             "and where orders whose webhook never arrived are looked for.", groups="base.group_user")
     apicbase_acknowledge = fields.Boolean(
         string="Acknowledge Confirmed Orders",
         help="Mark orders as viewed in Apicbase once their sale order is confirmed: the restaurant "
-             "then sees the order acknowledged and expects delivery on the requested date.")
+             "then sees the order acknowledged and expects delivery on the requested date.", groups="base.group_user")
     apicbase_user_id = fields.Many2one(
         "res.users", string="Apicbase Responsible",
         help="Receives the activities of orders that need a person. Defaults to the company's "
-             "first sales team leader.")
+             "first sales team leader.", groups="base.group_user")
 
     apicbase_unit_mapping = fields.Char(
         default="ml=cubic_centimeter, cl=cubic_centimeter, dl=cubic_centimeter",
         help="Units Apicbase does not take and the unit sent instead, e.g. cl=cubic_centimeter "
-             "(33 cl is sent as 330 cubic_centimeter). Empty: these defaults.")
-    apicbase_last_publish_at = fields.Datetime(string="Last Apicbase Publish", readonly=True)
-    apicbase_last_events_poll_at = fields.Datetime(string="Last Apicbase Events Poll", readonly=True)
+             "(33 cl is sent as 330 cubic_centimeter). Empty: these defaults.", groups="base.group_user")
+    apicbase_last_publish_at = fields.Datetime(string="Last Apicbase Publish", readonly=True, groups="base.group_user")
+    apicbase_last_events_poll_at = fields.Datetime(
+        string="Last Apicbase Events Poll", readonly=True, groups="base.group_user")
     apicbase_last_event_at = fields.Datetime(
         string="Newest Apicbase Event", readonly=True,
-        help="created_at of the newest event read: the next poll asks for events from there on.")
-    apicbase_last_catalogue_pull_at = fields.Datetime(string="Last Customers and Packages Pull", readonly=True)
+        help="created_at of the newest event read: the next poll asks for events from there on.",
+        groups="base.group_user")
+    apicbase_last_catalogue_pull_at = fields.Datetime(
+        string="Last Customers and Packages Pull", readonly=True, groups="base.group_user")
     apicbase_follow_up_run = fields.Json(
         string="Apicbase Follow-up in Progress", groups="base.group_system", readonly=True, copy=False,
         help="The window, next page and findings of the follow-up the scheduled action is running.")

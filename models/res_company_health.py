@@ -11,17 +11,21 @@ from .system import as_system
 FOLLOW_UP_ERROR_MAX = 500
 
 
-# One concern a file: what the overview reads, apart from the connection settings.
+# One concern a file: what the overview reads, apart from the connection settings. Sales managers
+# only, as the overview: neither the portal nor salesmen have to know why a run failed.
 class ResCompany(models.Model):
     _inherit = "res.company"  # pylint: disable=consider-merging-classes-inherited
 
     apicbase_follow_up_at = fields.Datetime(
-        string="Last Apicbase Follow-up", readonly=True, help="When the last follow-up run started.")
+        string="Last Apicbase Follow-up", readonly=True, help="When the last follow-up run started.",
+        groups="sales_team.group_sale_manager")
     apicbase_follow_up_result = fields.Json(
         string="Last Apicbase Follow-up Result", readonly=True,
-        help="What the last run found: orders updated, recovered, marked in Apicbase, unreadable.")
+        help="What the last run found: orders updated, recovered, marked in Apicbase, unreadable.",
+        groups="sales_team.group_sale_manager")
     apicbase_follow_up_error = fields.Char(
-        string="Last Apicbase Follow-up Error", readonly=True, help="Why the last run failed, if it did.")
+        string="Last Apicbase Follow-up Error", readonly=True, help="Why the last run failed, if it did.",
+        groups="sales_team.group_sale_manager")
 
     def _apicbase_client(self):
         client = super()._apicbase_client()

@@ -3,7 +3,7 @@ import logging
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..apicbase.payload import naive_utc
 from ..const import PRICE_DIGITS
@@ -49,6 +49,23 @@ class SaleOrder(models.Model):
         ("apicbase_order_unique", "unique(apicbase_order_id)",
          "This Apicbase order already has a sale order."),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("apicbase_order_id") for vals in vals_list):
+            self._apicbase_check_link_is_ours()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "apicbase_order_id" in vals:
+            self._apicbase_check_link_is_ours()
+        return super().write(vals)
+
+    def _apicbase_check_link_is_ours(self):
+        """Only the connector links a sale order to an Apicbase order (as the system, see system.py):
+        a link set by hand would mark another order done here, and maybe acknowledged in Apicbase."""
+        if not self.env.su:
+            raise AccessError(self.env._("Only the Apicbase connector links a sale order to an Apicbase order."))
 
     @api.depends("order_line.apicbase_price_mismatch")
     def _compute_apicbase_price_mismatch(self):
