@@ -48,6 +48,7 @@ class PurchaseOrder:
     # Reconciliation-only fields: absent from the webhook, read from the API.
     delivery_closed: bool | None = None
     invoice_status: int | None = None
+    invoice_number: str | None = None
     viewed_by_supplier_at: dt.datetime | None = None
     fetched_by_supplier_at: dt.datetime | None = None
 
@@ -309,6 +310,9 @@ def _read_follow_up(reader, data):
     return {
         "delivery_closed": _read_boolean(reader, data, "delivery_closed"),
         "invoice_status": _read_invoice_status(reader, data),
+        # Typed by the restaurant: free text, compared loosely (invoices.comparable).
+        "invoice_number": reader.text(data, "invoice_number", "invoice_number", max_length=KEY_MAX_LENGTH,
+                                      required=False),  # pragma: no mutate: None reads as False
         "viewed_by_supplier_at": reader.datetime(data, "viewed_by_supplier_at", "viewed_by_supplier_at",
                                                  required=False),  # pragma: no mutate: None reads as False
         "fetched_by_supplier_at": reader.datetime(data, "fetched_by_supplier_at", "fetched_by_supplier_at",
@@ -384,6 +388,7 @@ class OrderStatus:
     status: str
     delivery_closed: bool | None = None
     invoice_status: int | None = None
+    invoice_number: str | None = None
     viewed_by_supplier_at: dt.datetime | None = None
     fetched_by_supplier_at: dt.datetime | None = None
 

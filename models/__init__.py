@@ -7,6 +7,7 @@ from . import product_product
 from . import apicbase_order
 from . import apicbase_order_follow_up
 from . import apicbase_order_contradiction
+from . import apicbase_order_invoice
 from . import apicbase_sync_event
 from . import apicbase_assortment
 from . import apicbase_customer

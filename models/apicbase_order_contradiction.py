@@ -1,9 +1,10 @@
 """Contradictions between an Apicbase order and its sale order, each a to-do for a person: one at a
 time, given again after it is marked done only while the contradiction stands.
 
-Two are worth a person's time: the sale order is cancelled while the restaurant still expects the
+Two concern deliveries: the sale order is cancelled while the restaurant still expects the
 delivery (Apicbase: ordered, not closed), and the restaurant has the order delivered or closed while
-Odoo still holds a quotation or, with Inventory, a delivery not done. They are looked for where
+Odoo still holds a quotation or, with Inventory, a delivery not done. Five concern invoices (see
+apicbase_order_invoice.py); they go to a person who handles invoices. All are looked for where
 either side changes: when a sale order is cancelled, and when the follow-up reads Apicbase.
 """
 from markupsafe import Markup
@@ -11,11 +12,12 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.osv import expression
 
+from ..apicbase import invoices as invoices_lib
 from .system import as_system
 
 CANCELLED = "cancelled"  # cancelled here, still expected in Apicbase
 UNDELIVERED = "undelivered"  # delivered or closed in Apicbase, still open here
-KINDS = (CANCELLED, UNDELIVERED)
+KINDS = (CANCELLED, UNDELIVERED, *invoices_lib.KINDS)
 # Inventory's delivery states of a sale order that still has goods to deliver.
 UNDELIVERED_STATES = ("pending", "started", "partial")
 
@@ -55,22 +57,26 @@ class ApicbaseOrder(models.Model):
         activities_sudo = as_system(self.env["mail.activity"])
         if not self:
             return activities_sudo
-        found = {}  # sale order: (kind, inbox order)
+        found = {}  # (sale order, kind): inbox order
         for kind, domain in self._apicbase_contradiction_domains().items():
             for record in as_system(self).search([("id", "in", self.ids), *domain]):
-                found[record.sale_order_id] = (kind, record)
+                found[record.sale_order_id, kind] = record
+        for record, kinds in self._apicbase_compare_invoices().items():
+            for kind in kinds:
+                found[record.sale_order_id, kind] = record
         if not found:
             return activities_sudo
         kind_by_summary = self._apicbase_contradiction_summaries()
         flagged = {(activity.res_id, kind_by_summary[activity.summary]) for activity in activities_sudo.search([
-            ("res_model", "=", "sale.order"), ("res_id", "in", [sale.id for sale in found]),
+            ("res_model", "=", "sale.order"), ("res_id", "in", list({sale.id for sale, _kind in found})),
             ("summary", "in", list(kind_by_summary))])}
         todo = self._todo_activity_type()  # looked up once: each lookup is a query
+        values = [record._apicbase_contradiction_activity(kind, todo)
+                  for (sale, kind), record in found.items() if (sale.id, kind) not in flagged]
         # The to-dos show in the assignee's activities at once; an e-mail for each would flood the
         # inbox of whoever a follow-up run gives fifty of them.
-        return activities_sudo.with_context(mail_activity_quick_update=True).create([
-            record._apicbase_contradiction_activity(kind, todo)
-            for sale, (kind, record) in found.items() if (sale.id, kind) not in flagged])
+        return activities_sudo.with_context(mail_activity_quick_update=True).create(
+            [value for value in values if value])
 
     @api.model
     def _apicbase_contradiction_summaries(self):
@@ -81,16 +87,24 @@ class ApicbaseOrder(models.Model):
 
     @api.model
     def _apicbase_contradiction_summary(self, kind):
+        if kind in invoices_lib.KINDS:
+            return self._apicbase_invoice_summary(kind)
         if kind == CANCELLED:
             return self.env._("Cancelled here, still expected in Apicbase")
         return self.env._("Delivered in Apicbase, still open here")
 
     def _apicbase_contradiction_activity(self, kind, activity_type):
-        """The to-do's values, in its assignee's language: the company's Apicbase responsible, else
-        the salesperson."""
+        """The to-do's values, in its assignee's language: for a delivery, the company's Apicbase
+        responsible, else the salesperson; for an invoice, someone who handles invoices (None when
+        the company has nobody who may read them)."""
         self.ensure_one()
         sale = self.sale_order_id
-        user = self.company_id.apicbase_user_id or sale.user_id or self.company_id._apicbase_responsible_user()
+        if kind in invoices_lib.KINDS:
+            user = self.company_id._apicbase_invoice_responsible(sale)
+            if not user:
+                return None
+        else:
+            user = self.company_id.apicbase_user_id or sale.user_id or self.company_id._apicbase_responsible_user()
         in_lang = self.with_context(lang=user.lang or self.env.lang)
         return {
             "res_model_id": self.env["ir.model"]._get_id("sale.order"),
@@ -104,6 +118,8 @@ class ApicbaseOrder(models.Model):
 
     def _apicbase_contradiction_note(self, kind):
         """What contradicts what, and what to do about it."""
+        if kind in invoices_lib.KINDS:
+            return self._apicbase_invoice_note(kind)
         number, sale = self.name or self.apicbase_id, self.sale_order_id.name
         if kind == CANCELLED:
             return self.env._("Sale order %(sale)s is cancelled, but Apicbase order %(number)s is still ordered and "

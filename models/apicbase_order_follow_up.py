@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import split_every
 
+from ..apicbase import invoices as invoices_lib
 from ..apicbase import payload as apicbase_payload
 from ..apicbase.client import PAGE_SIZE
 from ..apicbase.errors import ApicbaseError, PayloadError
@@ -96,14 +97,20 @@ class ApicbaseOrder(models.Model):
 
     @api.model
     def _follow_up_start(self, company):
-        """The window starts at the oldest order still open here (not closed or not paid), at most
-        FOLLOW_UP_MAX_DAYS back, and at least the configured number of days back."""
+        """The window starts at the oldest order not settled on both sides, at most FOLLOW_UP_MAX_DAYS
+        back, and at least the configured number of days back. Settled: closed and paid in Apicbase,
+        every invoice here paid, and nothing disagreeing; a payment late on either side is so still
+        compared."""
         now = fields.Datetime.now()
         start = now - dt.timedelta(days=max(1, company.apicbase_reconcile_days or 30))
         oldest_open = as_system(self).search(
             [("company_id", "=", company.id), ("state", "=", "done"), ("ordered_on", "!=", False),
              ("ordered_on", ">=", now - dt.timedelta(days=FOLLOW_UP_MAX_DAYS)),
-             "|", ("delivery_closed", "=", False), ("invoice_status", "!=", "3")],
+             "|", "|", "|", ("delivery_closed", "=", False), ("invoice_status", "!=", "3"),
+             ("invoice_disagreement", "!=", False),
+             ("sale_order_id.order_line.invoice_lines.move_id", "any", [
+                 ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
+                 ("payment_state", "not in", invoices_lib.SETTLED_PAYMENT_STATES + ("reversed",))])],
             order="ordered_on", limit=1).ordered_on
         return min(start, oldest_open - dt.timedelta(seconds=1)) if oldest_open else start
 
@@ -158,6 +165,7 @@ class ApicbaseOrder(models.Model):
             "apicbase_status": status.status,
             "delivery_closed": bool(status.delivery_closed),
             "invoice_status": str(status.invoice_status) if status.invoice_status is not None else False,
+            "invoice_number": status.invoice_number or False,
         }
         for name in ("viewed_by_supplier_at", "fetched_by_supplier_at"):
             # Apicbase's stamp fills an empty one; it does not rewrite ours (the same event, seen
@@ -176,6 +184,8 @@ class ApicbaseOrder(models.Model):
         if changes.get("invoice_status") not in (None, False, "0"):  # "not received yet" is no news
             labels = dict(self._fields["invoice_status"]._description_selection(self.env))
             parts.append(self.env._("invoice %s", labels[changes["invoice_status"]].lower()))
+        if changes.get("invoice_number"):
+            parts.append(self.env._("invoice number %s", changes["invoice_number"]))
         return ", ".join(parts)
 
     @api.model

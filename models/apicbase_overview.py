@@ -35,6 +35,9 @@ class ApicbaseOverview(models.Model):
         string="Contradictions", compute="_compute_figures",
         help="Sale orders cancelled while Apicbase expects them, or still open while Apicbase has them "
              "delivered or closed.")
+    invoice_disagreement_count = fields.Integer(
+        string="Invoices Disagreeing", compute="_compute_figures",
+        help="Orders whose invoice state in Apicbase disagrees with their invoices here.")
     rounded_line_count = fields.Integer(
         string="Lines With a Rounded Price", compute="_compute_figures",
         help="Apicbase order lines whose price had more decimals than the Product Price precision.")
@@ -76,6 +79,8 @@ class ApicbaseOverview(models.Model):
         api_errors = {company.id: count for company, count in self.env["apicbase.api.error"]._read_group(
             in_companies + [("occurred_at", ">=", fields.Datetime.now() - API_ERROR_WINDOW)],
             ["company_id"], ["__count"])}
+        invoice_disagreements = {company.id: count for company, count in Order._read_group(
+            in_companies + [("invoice_disagreement", "!=", False)], ["company_id"], ["__count"])}
         rounded = {company.id: count for company, count in self.env["sale.order.line"]._read_group(
             in_companies + [("apicbase_price_rounded", "=", True)], ["company_id"], ["__count"])}
         # The credentials are readable by Settings administrators only: whether they are set is not secret.
@@ -92,6 +97,7 @@ class ApicbaseOverview(models.Model):
                 "attention_count": by_state.get((company.id, "failed"), 0),
                 "waiting_count": by_state.get((company.id, "received"), 0),
                 "contradiction_count": contradictions.get(company.id, 0),
+                "invoice_disagreement_count": invoice_disagreements.get(company.id, 0),
                 "rounded_line_count": rounded.get(company.id, 0),
                 "follow_up_age": self._ago(company.apicbase_follow_up_at),
                 "follow_up_failed": bool(company.apicbase_follow_up_error),
@@ -151,6 +157,9 @@ class ApicbaseOverview(models.Model):
         orders = Order.search([("company_id", "=", self.company_id.id), *Order._apicbase_contradiction_domain()])
         return open_records("sale.order", self.env._("Sale Orders Contradicting Apicbase"),
                             domain=[("id", "in", orders.sale_order_id.ids)])
+
+    def action_open_invoice_disagreements(self):
+        return self._open_orders(self.env._("Orders Whose Invoices Disagree"), [("invoice_disagreement", "!=", False)])
 
     def action_open_rounded_lines(self):
         self.ensure_one()

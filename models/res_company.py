@@ -71,6 +71,16 @@ class ResCompany(models.Model):
         help="Receives the activities of orders that need a person. Defaults to the company's "
              "first sales team leader.", groups="base.group_user")
 
+    apicbase_invoice_days = fields.Integer(
+        string="Invoice Registration Delay (days)", default=7,
+        help="An invoice posted this many days ago that Apicbase still has as not received was not "
+             "registered by the restaurant: someone is asked to send it again.", groups="base.group_user")
+    apicbase_invoice_user_id = fields.Many2one(
+        "res.users", string="Apicbase Invoice Responsible", domain=lambda self: [
+            ("share", "=", False), ("groups_id", "in", self.env.ref("account.group_account_invoice").id)],
+        help="Receives the to-dos of invoices that disagree with Apicbase. Empty: the Apicbase responsible. "
+             "Only someone who may read invoices gets them.", groups="base.group_user")
+
     apicbase_unit_mapping = fields.Char(
         default="ml=cubic_centimeter, cl=cubic_centimeter, dl=cubic_centimeter",
         help="Units Apicbase does not take and the unit sent instead, e.g. cl=cubic_centimeter "
@@ -122,6 +132,11 @@ class ResCompany(models.Model):
         if any(company.apicbase_reconcile_days < 1 for company in self):
             raise ValidationError(self.env._("The Apicbase follow-up covers at least one day."))
 
+    @api.constrains("apicbase_invoice_days")
+    def _check_apicbase_invoice_days(self):
+        if any(company.apicbase_invoice_days < 1 for company in self):
+            raise ValidationError(self.env._("A restaurant needs at least one day to register an invoice."))
+
     def _apicbase_unit_map(self):
         self.ensure_one()
         return content_lib.unit_map_from_text(self.apicbase_unit_mapping)
@@ -161,6 +176,20 @@ class ResCompany(models.Model):
             return zoneinfo.ZoneInfo(name)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return zoneinfo.ZoneInfo("UTC")
+
+    def _apicbase_invoice_responsible(self, sale=None):
+        """Who is given the to-dos of invoices that disagree with Apicbase: the invoice responsible,
+        else the Apicbase responsible, else the salesperson, the first of them who may read invoices;
+        else the company's first invoicing user; an empty recordset when there is none."""
+        self.ensure_one()
+        company_sudo = as_system(self)
+        for user in (company_sudo.apicbase_invoice_user_id, company_sudo._apicbase_responsible_user(),
+                     sale.user_id if sale else self.env["res.users"]):
+            if user and user.active and self in user.company_ids and user.has_group("account.group_account_invoice"):
+                return user
+        return as_system(self.env["res.users"]).search([
+            ("company_ids", "in", self.id), ("share", "=", False),
+            ("groups_id", "in", self.env.ref("account.group_account_invoice").id)], order="id", limit=1)
 
     def _apicbase_responsible_user(self):
         self.ensure_one()

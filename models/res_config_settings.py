@@ -21,6 +21,8 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.apicbase_unmapped_policy", readonly=False)
     apicbase_user_id = fields.Many2one(related="company_id.apicbase_user_id", readonly=False)
     apicbase_reconcile_days = fields.Integer(related="company_id.apicbase_reconcile_days", readonly=False)
+    apicbase_invoice_days = fields.Integer(related="company_id.apicbase_invoice_days", readonly=False)
+    apicbase_invoice_user_id = fields.Many2one(related="company_id.apicbase_invoice_user_id", readonly=False)
     apicbase_acknowledge = fields.Boolean(related="company_id.apicbase_acknowledge", readonly=False)
     apicbase_unit_mapping = fields.Char(related="company_id.apicbase_unit_mapping", readonly=False)
     apicbase_webhook_url = fields.Char(compute="_compute_apicbase_webhook_url")

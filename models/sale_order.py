@@ -34,6 +34,9 @@ class SaleOrder(models.Model):
                                               string="Delivery Closed in Apicbase")
     apicbase_invoice_status = fields.Selection(related="apicbase_order_id.invoice_status",
                                                string="Apicbase Invoice Status")
+    apicbase_invoice_number = fields.Char(related="apicbase_order_id.invoice_number")
+    apicbase_invoice_disagreement = fields.Char(related="apicbase_order_id.invoice_disagreement")
+    apicbase_invoice_disagreement_text = fields.Text(related="apicbase_order_id.invoice_disagreement_text")
     apicbase_price_mismatch = fields.Boolean(
         string="Apicbase Price Differs", compute="_compute_apicbase_price_mismatch", store=True)
     apicbase_amount = fields.Float(

@@ -203,7 +203,7 @@ class TestOverview(SimulatorMixin, ApicbaseCase):
         queries(self.company | others)  # warm the caches (access rules by selected companies)
         queries(self.company)
         one = queries(self.company)
-        self.assertLessEqual(one, 9, "the nine grouped queries README promises")
+        self.assertLessEqual(one, 10, "the ten grouped queries README promises")
         self.assertEqual(queries(self.company | others), one)
 
 

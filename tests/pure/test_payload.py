@@ -259,6 +259,18 @@ def test_list_items_are_read_whether_numbers_and_booleans_come_as_text_or_not(in
     assert (full.invoice_status, full.delivery_closed) == expected
 
 
+@pytest.mark.parametrize("typed, expected", [
+    (" INV/2026/0042 ", "INV/2026/0042"), (20260042, "20260042"), ("", None), (None, None)])
+def test_the_invoice_number_the_restaurant_typed_is_read_as_text(typed, expected):
+    item = {"id": "po-9", "status": "DELIVERED", "invoice_number": typed}
+    assert payload.parse_order_status(item).invoice_number == expected
+    assert payload.parse_order(order(status="DELIVERED", invoice_number=typed),
+                               statuses=payload.ORDER_STATUSES).invoice_number == expected
+    with pytest.raises(PayloadError) as info:
+        payload.parse_order_status({**item, "invoice_number": "9" * 256})
+    assert dict(info.value.problems) == {"invoice_number": "must be at most 255 characters, got 256"}
+
+
 @pytest.mark.parametrize("number", [None, "", "   "])
 def test_an_order_without_customer_number_is_still_an_order(number):
     """Signed and well formed otherwise: kept and queued for a person, never refused as malformed."""
