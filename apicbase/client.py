@@ -32,8 +32,8 @@ from .transport import RETRY_STATUSES, ResponseTooLarge, ResponseTooSlow, new_se
 
 PAGE_SIZE = 200  # the documented maximum "in most cases"
 MAX_PAGES = 10_000  # 2 million items: far beyond any supplier's catalogue, short of forever
-# A page of 200 purchase orders of 50 lines each is about 10 MB of JSON; eight times a page of
-# 200 packages. An answer beyond this is not Apicbase's, and is not read into memory.
+# A page of 200 purchase orders of 50 lines, at about 1 KB of JSON a line, is 10 MB, far more than
+# a page of 200 packages: three times that is no answer of Apicbase's, and is not read into memory.
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
 

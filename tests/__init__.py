@@ -4,6 +4,7 @@ from . import test_catalogue
 from . import test_contradictions
 from . import test_health
 from . import test_order_intake
+from . import test_outbound
 from . import test_reconciliation
 from . import test_security
 from . import test_tours
