@@ -303,7 +303,7 @@ class ApicbaseClient:
         path = urlsplit(url).path
         try:
             read_body(response, self.max_response_bytes,
-                      max(self.read_timeout, self._deadline - self._clock()))
+                      max(self.read_timeout or 0.0, self._deadline - self._clock()))
         except ResponseTooLarge:
             raise ApiError(f"Apicbase's answer to {method} {path} is larger than {self.max_response_bytes:,} "
                            f"bytes: it was not read.", status=response.status_code, path=path) from None

@@ -244,7 +244,9 @@ def test_an_answer_dripping_a_byte_at_a_time_ends_at_the_time_budget(servers, he
 
 
 def test_an_answer_that_breaks_off_is_a_transient_error(servers):
-    apicbase = servers(api(lambda request: (200, iter([b'{"count": 0, ']), {"Content-Length": "100"})))
+    # A chunk cut short: urllib3 1.26 (Odoo's) takes a body shorter than its Content-Length as whole.
+    cut = iter([b'40\r\n{"count": 0, '])
+    apicbase = servers(api(lambda request: (200, cut, {"Transfer-Encoding": "chunked"})))
     with pytest.raises(TransientError, match=r"^Apicbase did not answer GET /api/customers/ after 1 attempt\(s\): "
                                              r"the connection broke off in its answer$"):
         client_of(apicbase).request("GET", "customers/")
