@@ -8,12 +8,16 @@ What it takes care of, so callers don't:
 - retries (urllib3's, on our terms) with exponential backoff and jitter on
   connection errors, timeouts, 429, 5xx and unreadable answers, bounded in
   attempts and in total time; no retry on other 4xx;
-- pagination whether ``next`` is an absolute URL or a page number.
+- pagination whether ``next`` is an absolute URL or a page number;
+- where the credentials and the token may go: HTTPS URLs only (plain HTTP to this machine
+  alone), no redirect followed, the token sent to the API host only; answers larger than
+  ``MAX_RESPONSE_BYTES`` or still coming when the time budget ends are not read further.
 
 Errors carry the HTTP status and Apicbase's message, never a secret or token.
 """
 import collections
 import datetime as dt
+import ipaddress
 import json
 import random
 import time
@@ -24,10 +28,56 @@ import requests
 
 from .errors import ApicbaseError
 from .payload import parse_datetime
-from .transport import RETRY_STATUSES, new_session
+from .transport import RETRY_STATUSES, ResponseTooLarge, ResponseTooSlow, new_session, read_body
 
 PAGE_SIZE = 200  # the documented maximum "in most cases"
 MAX_PAGES = 10_000  # 2 million items: far beyond any supplier's catalogue, short of forever
+# A page of 200 purchase orders of 50 lines, at about 1 KB of JSON a line, is 10 MB, far more than
+# a page of 200 packages: three times that is no answer of Apicbase's, and is not read into memory.
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+
+
+def url_problem(url):
+    """Why ``url`` may not receive the client secret or a token, as the end of a sentence naming
+    it; None when it may: HTTPS, or plain HTTP to this machine (a loopback address or
+    localhost, as the simulator listens), with a host and without a user name or password."""
+    if not isinstance(url, str):
+        return "is not a valid URL"
+    if any(char.isspace() or not char.isprintable() for char in url):
+        return "must not contain spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a port that is not a number raises)
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme not in ("https", "http"):
+        return "must start with https://"
+    if not parts.hostname:
+        return "has no host"
+    if "@" in parts.netloc:
+        return "must not carry a user name or password (the client id and secret have fields of their own)"
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        return "must use https:// (plain http:// only to this machine: localhost, 127.0.0.1 or [::1])"
+    return None
+
+
+def _is_loopback(host):
+    if host == "localhost":  # urlsplit gives host names in lower case
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _origin(url):
+    """Scheme, host and port of ``url``: where a request to it goes."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = "?"  # a port that is not a number: no origin of ours
+    return parts.scheme, parts.hostname, port or {"https": 443, "http": 80}.get(parts.scheme)
 
 
 class ApiError(ApicbaseError):
@@ -131,11 +181,15 @@ def _after(items, field, moment, inclusive, newest_first=False):
 class ApicbaseClient:
     def __init__(self, api_url, token_url, client_id, client_secret, *, timeout=(5, 30),
                  max_attempts=5, max_total_seconds=120.0, backoff_base=0.5, backoff_max=30.0,
-                 requests_per_minute=90, sent_log=None, session=None,
+                 requests_per_minute=90, sent_log=None, session=None, max_response_bytes=MAX_RESPONSE_BYTES,
                  token_encoding="form",  # pragma: no mutate: anything but "json" is a form
                  sleep=time.sleep, clock=time.monotonic, jitter=random.random):
         if not (api_url and token_url and client_id and client_secret):
             raise ApiError("Apicbase API URL, token URL, client id and client secret are all required.")
+        for name, url in (("API URL", api_url), ("token URL", token_url)):
+            problem = url_problem(url)
+            if problem:
+                raise ApiError(f"The Apicbase {name} {problem}.")  # never the URL: it may hold a password
         self.api_url = api_url.rstrip("/") + "/"
         self.token_url = token_url
         self._client_id = client_id
@@ -144,6 +198,7 @@ class ApicbaseClient:
         self.connect_timeout, self.read_timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         self.max_attempts = max_attempts
         self.max_total_seconds = max_total_seconds
+        self.max_response_bytes = max_response_bytes
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.requests_per_minute = requests_per_minute
@@ -217,6 +272,8 @@ class ApicbaseClient:
         if authenticated and response.status_code == 401:
             self._token = None  # pragma: no mutate: "" is no token either
             response = self._call(method, url, authenticated, deadline, **kwargs)
+        if 300 <= response.status_code < 400:
+            raise self._redirected(method, url, response)
         if response.status_code in RETRY_STATUSES:  # still failing when attempts or time ran out
             status = response.status_code
             raise self._gave_up(method, url, f"{status} {_message_of(response)}", status)
@@ -229,10 +286,43 @@ class ApicbaseClient:
         self._deadline, self._attempts = deadline, 0  # this request's, for _pace, _Retry and _gave_up
         self._pace()
         try:
-            return self.session.request(method, url, headers=headers, timeout=self.read_timeout, **kwargs)
+            # No redirect is followed: the secret and the token go to the configured URLs only.
+            response = self.session.request(method, url, headers=headers, timeout=self.read_timeout,
+                                            stream=True, allow_redirects=False, **kwargs)
         except (requests.Timeout, requests.ConnectionError) as exc:  # not retried below (a caller's session)
             failure = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
             raise self._gave_up(method, url, failure) from None
+        return self._read(method, url, response)
+
+    def _read(self, method, url, response):
+        """``response`` with its body read, at most ``max_response_bytes`` and by the deadline.
+
+        An attempt started before the deadline is given at least the read timeout to finish, as
+        any attempt is: a test's clock that does not move with time does not cut answers short.
+        """
+        path = urlsplit(url).path
+        try:
+            read_body(response, self.max_response_bytes,
+                      max(self.read_timeout or 0.0, self._deadline - self._clock()))
+        except ResponseTooLarge:
+            raise ApiError(f"Apicbase's answer to {method} {path} is larger than {self.max_response_bytes:,} "
+                           f"bytes: it was not read.", status=response.status_code, path=path) from None
+        except ResponseTooSlow:
+            raise self._gave_up(method, url, f"its answer was still coming after {self.max_total_seconds:g} s",
+                                response.status_code) from None
+        except requests.RequestException:
+            raise self._gave_up(method, url, "the connection broke off in its answer") from None
+        return response
+
+    @staticmethod
+    def _redirected(method, url, response):
+        """A redirect is not followed; the error says where it pointed (scheme, host and path only)."""
+        path, location = urlsplit(url).path, response.headers.get("Location")
+        target = urlsplit(urljoin(url, location or ""))
+        where = f" to {target.scheme}://{target.netloc.rpartition('@')[2]}{target.path}" if location else ""
+        return ApiError(f"Apicbase answered {method} {path} with a redirect ({response.status_code}){where}, which "
+                        f"is not followed: check the Apicbase API and token URLs.",
+                        status=response.status_code, path=path)
 
     def _gave_up(self, method, url, failure, status=None):
         path = urlsplit(url).path
@@ -255,6 +345,9 @@ class ApicbaseClient:
     def request(self, method, path_or_url, *, params=None, json_body=None, **kwargs):
         """Sends one API call and returns its decoded JSON (None for an empty answer)."""
         url = urljoin(self.api_url, path_or_url)
+        if _origin(url) != _origin(self.api_url):
+            raise ApiError(f"{urlsplit(url).path} is not on the Apicbase API host: the token is sent there only.",
+                           path=urlsplit(url).path)
         if json_body is not None:
             kwargs["data"] = json.dumps(json_body, default=_decimal_default)
             kwargs["headers"] = {"Content-Type": "application/json"}

@@ -1,7 +1,11 @@
 """The client's transport: retries and timeouts below ``requests.Session.send``, in urllib3 (1.26
 and 2.x alike). What is ours, the backoff, clock, time budget, pacing and messages, the client
-brings (:class:`~.client.ApicbaseClient`); this module decides nothing of its own."""
+brings (:class:`~.client.ApicbaseClient`); this module decides nothing of its own. It also reads
+answers (:func:`read_body`) within the client's size and time limits."""
 import contextlib
+import os
+import socket
+import threading
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -9,6 +13,15 @@ from urllib3.exceptions import InvalidHeader, MaxRetryError, NewConnectionError,
 from urllib3.util import Retry, Timeout
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+CHUNK_BYTES = 64 * 1024
+
+
+class ResponseTooLarge(Exception):
+    """The answer is larger than the client takes; it was not read further."""
+
+
+class ResponseTooSlow(Exception):
+    """The answer was still coming when the client's time ran out; it was not read further."""
 
 
 class _Retry(Retry):
@@ -40,6 +53,10 @@ class _Retry(Retry):
             retry.wait = self.client._backoff(len(retry.history)) if after is None else after
             if self.client._clock() + retry.wait > self.client._deadline:
                 raise MaxRetryError(None, url, error)  # pragma: no mutate: caught, never read
+            if response is not None:
+                # urllib3 drains an answer it retries, whole and however slowly it comes: an
+                # endless 503 would fill the memory. Its connection is dropped instead.
+                response.close()
         except MaxRetryError:
             if response is not None:
                 raise  # urllib3 hands the answer back to the client
@@ -79,3 +96,79 @@ def new_session(client):
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
+
+
+def read_body(response, max_bytes, seconds):
+    """Reads a streamed ``response``'s body into it (``response.content`` then holds it).
+
+    Raises :class:`ResponseTooLarge` past ``max_bytes`` (decoded: a compressed answer counts as
+    it unfolds) and :class:`ResponseTooSlow` when the body is still coming after ``seconds``; the
+    connection is then dropped. A read error of the connection is raised as requests raises it.
+    """
+    declared = response.headers.get("Content-Length", "")  # pragma: no mutate: names ignore case
+    try:
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise ResponseTooLarge
+        chunks, size = [], 0
+        with _shut_down_after(response, seconds) as shut_down:
+            try:
+                for chunk in response.iter_content(CHUNK_BYTES):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise ResponseTooLarge
+                    chunks.append(chunk)
+            except requests.RequestException:
+                if shut_down.is_set():
+                    raise ResponseTooSlow from None
+                raise
+        if shut_down.is_set():  # a body without a length looks whole when its connection ends
+            raise ResponseTooSlow
+    except BaseException:
+        response.close()
+        raise
+    response._content = b"".join(chunks)  # what requests itself keeps; .json() and .text read it
+
+
+@contextlib.contextmanager
+def _shut_down_after(response, seconds):
+    """Shuts ``response``'s connection down after ``seconds`` while the block runs; yields an Event
+    set when it did.
+
+    A server sending a byte now and then never trips the read timeout, which bounds each wait for
+    data, not the whole body: only closing the connection from outside stops that read. The
+    socket is a duplicate of the response's, so that it cannot be another connection's by the
+    time the timer fires. A response without a socket (a caller's session that read it already)
+    is read as it is.
+    """
+    shut_down, connection = threading.Event(), _socket_copy(response)
+    if connection is None:
+        yield shut_down
+        return
+
+    def shut_down_now():
+        shut_down.set()
+        with contextlib.suppress(OSError):  # already closed by the other end
+            connection.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(max(0.0, seconds), shut_down_now)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield shut_down
+    finally:
+        timer.cancel()
+        timer.join()
+        connection.close()
+
+
+def _socket_copy(response):
+    """A duplicate of the socket ``response`` is read from; None when it has none."""
+    try:
+        descriptor = os.dup(response.raw.fileno())
+    except (AttributeError, OSError, ValueError):  # no raw, no file, or already closed
+        return None
+    try:
+        return socket.socket(fileno=descriptor)
+    except OSError:  # a file, not a socket
+        os.close(descriptor)
+        return None

@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..apicbase import content as content_lib
-from ..apicbase.client import ApicbaseClient
+from ..apicbase.client import ApicbaseClient, ApiError, url_problem
 from ..apicbase.errors import ContentError
 from ..const import DEFAULT_API_URL, DEFAULT_TOKEN_URL, WEBHOOK_ROUTE, WEBHOOK_TOKEN_PATTERN
 from .system import as_system
@@ -111,9 +111,12 @@ class ResCompany(models.Model):
             raise UserError(self.env._("Set the Apicbase client id and client secret of %s in Settings → Sales → "
                                        "Apicbase first.", self.name))
         api_url = company_sudo.apicbase_api_url or DEFAULT_API_URL
-        return ApicbaseClient(api_url, company_sudo.apicbase_token_url or DEFAULT_TOKEN_URL,
-                              company_sudo.apicbase_client_id, company_sudo.apicbase_client_secret,
-                              sent_log=_SENT_BY_ACCOUNT[api_url, company_sudo.apicbase_client_id])
+        try:
+            return ApicbaseClient(api_url, company_sudo.apicbase_token_url or DEFAULT_TOKEN_URL,
+                                  company_sudo.apicbase_client_id, company_sudo.apicbase_client_secret,
+                                  sent_log=_SENT_BY_ACCOUNT[api_url, company_sudo.apicbase_client_id])
+        except ApiError as exc:  # a URL stored before it was checked on save
+            raise UserError(self.env._("%(error)s Correct it in Settings → Sales → Apicbase.", error=exc)) from None
 
     @api.model
     def _apicbase_connected_companies(self):
@@ -126,6 +129,17 @@ class ResCompany(models.Model):
                 content_lib.unit_map_from_text(company.apicbase_unit_mapping)
             except ContentError as exc:
                 raise ValidationError(self.env._("Apicbase unit mapping: %s", exc)) from None
+
+    @api.constrains("apicbase_api_url", "apicbase_token_url")
+    def _check_apicbase_urls(self):
+        """The client refuses these URLs anyway; said on save, the administrator learns it in Settings."""
+        for company_sudo in as_system(self):  # whoever creates a company, these fields are the system's
+            for field_name in ("apicbase_api_url", "apicbase_token_url"):
+                problem = company_sudo[field_name] and url_problem(company_sudo[field_name])
+                if problem:
+                    raise ValidationError(self.env._(
+                        "The %(field)s %(problem)s.", field=self._fields[field_name].get_description(
+                            self.env, ["string"])["string"], problem=problem))
 
     @api.constrains("apicbase_reconcile_days")
     def _check_apicbase_reconcile_days(self):

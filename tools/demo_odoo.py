@@ -5,7 +5,7 @@
         --client-secret SECRET --webhook-secret SECRET
     python tools/demo_odoo.py check --url URL --db DB
     python tools/demo_odoo.py serve --url URL --db DB --sim-host 0.0.0.0 --sim-port 8090 \
-        --sim-url http://apicbase:8090 [--base-url http://localhost:8069]
+        --sim-url http://127.0.0.1:8090 [--base-url http://localhost:8069]
 
 ``configure`` points the company at the simulator (the credentials and URLs depend on the run's
 ports, so they are not demo data), publishes every assortment with the addon's Publish action,

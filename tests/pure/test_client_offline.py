@@ -26,6 +26,7 @@ API = "https://apicbase.test/api/v2/"
 TOKEN_URL = "https://apicbase.test/oauth/token/"
 CREDENTIALS = {"grant_type": "client_credentials", "client_id": "client-id", "client_secret": "client-secret",
                "scope": "supplier"}
+NOT_FOLLOWED = {"stream": True, "allow_redirects": False}  # read within the client's limits, no redirect
 
 
 def answer(status=200, body=None, *, raw=None, headers=None, reason=None):
@@ -34,6 +35,7 @@ def answer(status=200, body=None, *, raw=None, headers=None, reason=None):
     response.status_code = status
     response.reason = reason
     response._content = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+    response._content_consumed = True  # read already, as a session that does not stream leaves it
     response.encoding = "utf-8"
     response.headers.update(headers or {})
     return response
@@ -99,8 +101,9 @@ def test_a_call_asks_for_json_with_a_bearer_token_within_the_read_timeout():
     assert h.client.request("GET", "customers/") == {"price": Decimal("0.1")}  # never a float
     token_call, call = h.session.calls
     assert token_call == {"method": "POST", "url": TOKEN_URL, "headers": {"Accept": "application/json"},
-                          "timeout": 30, "data": CREDENTIALS}
-    assert call == {"method": "GET", "url": API + "customers/", "params": None, "timeout": 30,
+                          "timeout": 30, "data": CREDENTIALS,
+                          **NOT_FOLLOWED}
+    assert call == {"method": "GET", "url": API + "customers/", "params": None, "timeout": 30, **NOT_FOLLOWED,
                     "headers": {"Accept": "application/json", "Authorization": "Bearer tok-1"}}
     assert h.client.request_count == 2
 
@@ -109,7 +112,8 @@ def test_the_token_request_can_be_json():
     h = Harness(token_encoding="json")
     assert h.client.token() == "tok-1"
     assert h.session.calls == [{"method": "POST", "url": TOKEN_URL, "headers": {"Accept": "application/json"},
-                                "timeout": 30, "json": CREDENTIALS}]
+                                "timeout": 30, "json": CREDENTIALS,
+                                **NOT_FOLLOWED}]
 
 
 def test_a_json_body_is_sent_as_json_with_decimals_as_exact_text():
@@ -158,7 +162,7 @@ def test_an_incomplete_configuration_is_refused_at_once():
 
 def test_the_api_url_gets_exactly_one_trailing_slash():
     assert ApicbaseClient("https://a/api/v2//", TOKEN_URL, "id", "secret").api_url == "https://a/api/v2/"
-    assert ApicbaseClient("/api/v2", TOKEN_URL, "id", "secret").api_url == "/api/v2/"
+    assert ApicbaseClient("https://a/api/v2", TOKEN_URL, "id", "secret").api_url == "https://a/api/v2/"
     assert ApicbaseClient("https://a/BOX/", TOKEN_URL, "id", "secret").api_url == "https://a/BOX/"
 
 
