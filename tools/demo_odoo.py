@@ -4,6 +4,7 @@
     python tools/demo_odoo.py configure --url URL --db DB --sim-url SIM --client-id ID \
         --client-secret SECRET --webhook-secret SECRET
     python tools/demo_odoo.py check --url URL --db DB
+    python tools/demo_odoo.py invoice --url URL --db DB
     python tools/demo_odoo.py serve --url URL --db DB --sim-host 0.0.0.0 --sim-port 8090 \
         --sim-url http://127.0.0.1:8090 [--base-url http://localhost:8069]
 
@@ -12,21 +13,26 @@ ports, so they are not demo data), publishes every assortment with the addon's P
 reads the sync events once Apicbase processed the files and reads Apicbase's customers.
 ``check`` says whether the demo's orders arrived: each as a sale order of the right restaurant,
 the one naming an unknown article waiting in the inbox as *Needs attention*; exit status 0 when
-all is as expected, else 1 with what is wrong. ``bash tools/demo`` runs these two.
+all is as expected, else 1 with what is wrong. ``invoice`` confirms and invoices the order the
+restaurant has since marked paid in Apicbase, leaves the invoice open, runs the follow-up once and
+checks that the disagreement shows (on the order and on the overview). ``bash tools/demo`` runs
+these three.
 
 ``serve`` is the whole demo in one process, for docker-compose.yml: it waits until Odoo answers
 with the addon installed, starts the simulator, configures, publishes, lets the simulator send its
 orders to the webhook, checks, then serves the simulator until stopped.
 """
 import argparse
+import json
 import secrets
 import signal
 import sys
 import threading
 import time
+import urllib.request
 import xmlrpc.client
 
-from demo_simulator import PRICE_DIFFERS_ORDER, UNKNOWN_ARTICLE, UNKNOWN_ARTICLE_ORDER, demo_orders
+from demo_simulator import PAID_ORDER, PRICE_DIFFERS_ORDER, UNKNOWN_ARTICLE, UNKNOWN_ARTICLE_ORDER, demo_orders
 
 LOGIN = PASSWORD = "admin"  # a fresh Odoo database's administrator
 
@@ -42,6 +48,19 @@ class Odoo:
 
     def __call__(self, model, method, *args, **kwargs):
         return self.models.execute_kw(self.db, self.uid, PASSWORD, model, method, list(args), kwargs)
+
+    def json(self, model, method, *args, **kwargs):
+        """The same call over JSON-RPC, for a method whose answer holds a None XML-RPC cannot carry
+        (an action to open, say)."""
+        body = json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
+            "service": "object", "method": "execute_kw",
+            "args": [self.db, self.uid, PASSWORD, model, method, list(args), kwargs]}}).encode()
+        request = urllib.request.Request(f"{self.url}/jsonrpc", body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=120) as answer:  # noqa: S310 - the demo's own Odoo
+            reply = json.load(answer)
+        if "error" in reply:
+            raise SystemExit(f"Odoo refused {model}.{method}: {reply['error']['data']['message']}")
+        return reply["result"]
 
     @property
     def company_id(self):
@@ -136,6 +155,37 @@ def check(odoo):
     return 1 if problems else 0
 
 
+def invoice(odoo):
+    """PAID_ORDER's sale order confirmed and invoiced, its invoice posted and left open; the
+    follow-up run once (as Run Manually does): Apicbase's "paid" must then disagree with it."""
+    [record] = odoo("apicbase.order", "search_read", [("apicbase_id", "=", PAID_ORDER)], ["sale_order_id"])
+    sale_id = record["sale_order_id"][0]
+    odoo("sale.order", "action_confirm", [sale_id])
+    wizard = odoo("sale.advance.payment.inv", "create", {"advance_payment_method": "delivered",
+                                                         "sale_order_ids": [(6, 0, [sale_id])]})
+    odoo.json("sale.advance.payment.inv", "create_invoices", [wizard])
+    invoices = odoo("sale.order", "read", [sale_id], ["invoice_ids"])[0]["invoice_ids"]
+    odoo("account.move", "action_post", invoices)
+    [cron] = odoo("ir.model.data", "search_read", [("module", "=", "apicbase_connector"),
+                                                   ("name", "=", "ir_cron_apicbase_reconcile")], ["res_id"])
+    odoo("ir.cron", "method_direct_trigger", [cron["res_id"]])
+    [record] = odoo("apicbase.order", "search_read", [("apicbase_id", "=", PAID_ORDER)],
+                    ["name", "invoice_status", "invoice_disagreement"])
+    [overview] = odoo("apicbase.overview", "search_read", [("company_id", "=", odoo.company_id)],
+                      ["invoice_disagreement_count"])
+    names = [move["name"] for move in odoo("account.move", "read", invoices, ["name"])]
+    label = f"{PAID_ORDER} ({record['name']})"
+    if record["invoice_status"] != "3" or record["invoice_disagreement"] != "paid_not_paid" \
+            or not overview["invoice_disagreement_count"]:
+        print(f"BAD {label}: invoiced here ({', '.join(names)}), expected paid in Apicbase and disagreeing; got "
+              f"invoice status {record['invoice_status']}, disagreement {record['invoice_disagreement']}, "
+              f"{overview['invoice_disagreement_count']} on the overview")
+        return 1
+    print(f"ok  {label}: paid in Apicbase while invoice {', '.join(names)} is open here: shown on the order "
+          f"and on the overview ({overview['invoice_disagreement_count']} disagreeing)")
+    return 0
+
+
 def _wait_for_addon(url, db, timeout):
     """The Odoo of ``url`` once it answers and ``db`` has the addon (the first start of the Docker
     demo initialises the database and installs it: minutes)."""
@@ -169,7 +219,7 @@ def serve(args):
         configure(odoo, args.sim_url, client_id, client_secret, webhook_secret, args.base_url)
         token = odoo("res.company", "read", [odoo.company_id], ["apicbase_webhook_token"])[0]["apicbase_webhook_token"]
         send_orders(sim, f"{odoo.url}/apicbase/webhook/{token}", webhook_secret)
-        result = check(odoo)
+        result = check(odoo) or invoice(odoo)
         print(("The demo works" if result == 0 else "The demo does NOT work (BAD lines above)")
               + f": log in at {args.base_url or odoo.url} as admin / admin (database {args.db}).", flush=True)
         stop = threading.Event()
@@ -183,7 +233,7 @@ def serve(args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("configure", "check", "serve"))
+    parser.add_argument("command", choices=("configure", "check", "invoice", "serve"))
     parser.add_argument("--url", required=True, help="Odoo, as this program reaches it")
     parser.add_argument("--db", required=True)
     parser.add_argument("--sim-url", help="the simulator, as Odoo reaches it")
@@ -201,6 +251,8 @@ def main(argv=None):
         odoo = Odoo(args.url, args.db)
         if args.command == "check":
             return check(odoo)
+        if args.command == "invoice":
+            return invoice(odoo)
         configure(odoo, args.sim_url, args.client_id, args.client_secret, args.webhook_secret, args.base_url)
         return 0
     except xmlrpc.client.Fault as exc:

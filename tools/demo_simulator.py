@@ -27,6 +27,8 @@ from apicbase_simulator.seed import order_line, purchase_order  # noqa: E402
 UNKNOWN_ARTICLE = "OLIVE-OIL-5L"
 UNKNOWN_ARTICLE_ORDER = "po-2004"
 PRICE_DIFFERS_ORDER = "po-2003"  # its Apicbase price is not the customer's pricelist price
+# Delivered, and marked paid by the restaurant once its orders are sent, while its invoice is open in Odoo.
+PAID_ORDER = "po-2001"
 
 
 def demo_orders(now=None):
@@ -69,6 +71,14 @@ def demo_orders(now=None):
     ]
 
 
+def send_orders(sim, webhook_url, webhook_secret=None):
+    """Posts the ORDERED orders to the webhook, then the restaurant of PAID_ORDER receives it and
+    marks it paid (without typing our invoice number): (sent, failed)."""
+    sent, failed = sim.send_ordered(webhook_url, webhook_secret)
+    sim.receive_order(PAID_ORDER, invoice_status=3)
+    return sent, failed
+
+
 def _arguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -101,7 +111,7 @@ def main(argv=None):
         while not stop.is_set():
             if send.wait(0.2):
                 send.clear()
-                sent, failed = sim.send_ordered(args.webhook_url, args.webhook_secret)
+                sent, failed = send_orders(sim, args.webhook_url, args.webhook_secret)
                 print(f"ORDERS SENT {sent} {failed}", flush=True)
     finally:
         sim.stop()

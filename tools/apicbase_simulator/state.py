@@ -54,6 +54,21 @@ class DataSet:
             self.purchase_orders.append(order)
         return order
 
+    def receive_order(self, order_id, invoice_status=None, invoice_number=None, closed=True):
+        """What a restaurant records in Apicbase's "Receive order": a delivery (status DELIVERED,
+        closed unless more is expected) and, typed by hand, our invoice's status (0-3) and number.
+        The supplier's API has no way to do this: it is the restaurant's side of the story."""
+        if invoice_status is not None and invoice_status not in (0, 1, 2, 3):
+            raise ValueError("invoice_status is 0, 1, 2 or 3")
+        with self.lock:
+            order = next(order for order in self.purchase_orders if order.get("id") == order_id)
+            order.update(status="DELIVERED", delivery_closed=closed)
+            if invoice_status is not None:
+                order["invoice_status"] = invoice_status
+            if invoice_number is not None:
+                order["invoice_number"] = invoice_number
+            return order
+
     def add_event(self, event_type, message, customer_number=None, third_party_id=None,
                   extra_data=None):
         event = {"message": message, "created_at": isoformat(utcnow()), "event_type": event_type,

@@ -8,6 +8,9 @@
 # the first run also gives a to-do for each (3,600 at 5,000 orders).
 # Time and queries come from runs without tracemalloc, which slows Python down about twice; the
 # peak memory from the same scenario run again, on orders of its own, with tracemalloc on.
+# A second scenario compares invoices: the held orders are confirmed and half of them invoiced here
+# (a third of those paid), Apicbase holding paid, open and wrongly numbered invoices; it prints the
+# queries per page of a first and an unchanged run, and the peak memory of another unchanged run.
 import datetime as dt
 import math
 import os
@@ -99,6 +102,42 @@ def scenario(total, prefix):
                 order.update(status="DELIVERED", delivery_closed=True, invoice_status=2)
 
 
+def invoiced_scenario(total, prefix):
+    """``total`` orders, 80 % held and confirmed here, half of those invoiced (a third of them paid);
+    in Apicbase the paid ones are paid, a third of the open ones marked paid too, a third carry a
+    number that is none of ours; the orders not invoiced here are "not received" there."""
+    orders = [purchase_order(index, prefix, held=index < total * 0.8) for index in range(total)]
+    with sim.lock:
+        sim.purchase_orders = [dict(order, **apicbase_simulator.ORDER_EXTRA_DEFAULTS) for order in orders]
+    held = [order for order in orders if order["status"] == "ORDERED"]
+    hold(held)
+    inbox = env["apicbase.order"].search([("apicbase_id", "in", [order["id"] for order in held])], order="id")
+    sales = inbox.sale_order_id
+    sales.with_context(tracking_disable=True).action_confirm()
+    invoiced = sales[: len(sales) // 2]
+    invoices = invoiced.with_context(tracking_disable=True)._create_invoices(grouped=True)
+    invoices.action_post()
+    paid = invoices[: len(invoices) // 3]
+    env["account.payment.register"].with_context(active_model="account.move", active_ids=paid.ids).create(
+        {"group_payment": False})._create_payments()
+    by_id = {record.apicbase_id: record for record in inbox}
+    number_of = {sale.apicbase_order_id.apicbase_id: sale.invoice_ids[:1].name for sale in invoiced}
+    paid_ids = {sale.apicbase_order_id.apicbase_id for sale in invoiced if sale.invoice_ids[:1] in paid}
+    env.cr.commit()
+    with sim.lock:
+        for index, order in enumerate(sim.purchase_orders):
+            if order["id"] not in by_id:
+                continue
+            order.update(status="DELIVERED", delivery_closed=True)
+            if order["id"] in paid_ids:
+                order.update(invoice_status=3, invoice_number=number_of[order["id"]])
+            elif order["id"] in number_of:
+                wrong = index % 3 == 1
+                order.update(invoice_status=3 if index % 3 == 0 else 1,
+                             invoice_number=f"X-{index}" if wrong else number_of[order["id"]].lower())
+    return len(invoices), len(paid)
+
+
 for total in (1000, 5000):
     pages = math.ceil(total / PAGE)
     scenario(total, f"rec{total}")
@@ -111,4 +150,16 @@ for total in (1000, 5000):
         print(f"  {label}: {own:.1f} s of our own ({seconds:.1f} s with {seconds - own:.1f} s waiting for the "
               f"API), {used / pages:.0f} queries per page ({used} for {pages} pages), peak memory "
               f"{memory[3] / 2**20:.1f} MB; {result}")
+for total in (1000, 5000):
+    pages = math.ceil(total / PAGE)
+    made, paid = invoiced_scenario(total, f"inv{total}")
+    first, second, third = follow_up(False), follow_up(False), follow_up(True)
+    disagreeing = env["apicbase.order"].search_count([("invoice_disagreement", "!=", False),
+                                                      ("apicbase_id", "like", f"inv{total}-")])
+    print(f"{total} purchase orders, {int(total * 0.8)} held and confirmed here, {made} invoiced ({paid} paid), "
+          f"pages of {PAGE}: {disagreeing} orders whose invoices disagree")
+    for label, (own, seconds, used, _peak, result) in (("first run", first), ("second run (nothing changed)", second)):
+        print(f"  {label}: {own:.1f} s of our own ({seconds:.1f} s with {seconds - own:.1f} s waiting for the "
+              f"API), {used / pages:.0f} queries per page ({used} for {pages} pages); {result}")
+    print(f"  peak memory of an unchanged run: {third[3] / 2**20:.1f} MB")
 sim.stop()
