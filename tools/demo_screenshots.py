@@ -171,6 +171,8 @@ def capture(url, db, out):
     failed_order = demo.one("apicbase.order", [("state", "=", "failed")])
     sale = demo("apicbase.order", "read", [demo.one("apicbase.order", [("apicbase_id", "=", "po-2003")])],
                 ["sale_order_id"])[0]["sale_order_id"][0]
+    invoiced = demo("apicbase.order", "read", [demo.one("apicbase.order", [("apicbase_id", "=", "po-2001")])],
+                    ["sale_order_id"])[0]["sale_order_id"][0]
     assortment = demo.one("apicbase.assortment", [("customer_number", "=", "CUST-1")])
     product = demo.one("product.template", [("default_code", "=", "TOM-6KG")])
     action = f"{url}/odoo/action-apicbase_connector."
@@ -188,6 +190,13 @@ def capture(url, db, out):
         ("screenshot_sale_order.png", "a sale order from Apicbase",
          f"{url}/odoo/action-sale.action_quotations_with_onboarding/{sale}",
          ".o_form_view .o_field_one2many .o_data_row", []),
+        ("screenshot_sale_order_invoices.png", "a sale order's Apicbase tab: both sides of its invoice",
+         f"{url}/odoo/action-sale.action_orders/{invoiced}", ".o_form_view .o_notebook",
+         [("click", ".o_notebook .nav-link", "Apicbase"),
+          ("wait", "!!document.querySelector('.o_notebook .tab-pane.active [name=invoice_ids] .o_data_row')"),
+          # Both sides in one screen: Apicbase's fields above, the invoices here below them.
+          ("wait", "(() => { document.querySelector('.o_notebook .nav-tabs')"
+                   ".scrollIntoView({block: 'start'}); return true; })()")]),
         ("screenshot_settings.png", "the Apicbase settings", f"{url}/odoo/settings",
          ".settings",
          [("click", ".settings_tab [data-key=sale_management]", None),

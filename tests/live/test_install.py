@@ -13,7 +13,9 @@ TEMPLATE = os.environ.get("ODOO_TEMPLATE_DB")
 # columns are its own); the views are those of other modules, whose records must stay as they are.
 GLOBAL_SETTINGS = {
     "decimal accuracies": "select name, digits from decimal_precision order by name",
-    "system parameters": "select key, value from ir_config_parameter where key not like 'database.%' order by key",
+    # The addon's own parameters (apicbase_connector.*) are its records; every other one must stay.
+    "system parameters": "select key, value from ir_config_parameter where key not like 'database.%' "
+                         "and key not like 'apicbase_connector.%' order by key",
     "defaults": "select f.model, f.name, d.json_value, d.company_id, d.user_id from ir_default d "
                 "join ir_model_fields f on f.id = d.field_id order by 1, 2, 4, 5",
     "other modules' views": "select d.module, d.name, md5(v.arch_db::text), v.active, v.inherit_id from ir_ui_view v "
