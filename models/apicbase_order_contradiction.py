@@ -71,8 +71,15 @@ class ApicbaseOrder(models.Model):
             ("res_model", "=", "sale.order"), ("res_id", "in", list({sale.id for sale, _kind in found})),
             ("summary", "in", list(kind_by_summary))])}
         todo = self._todo_activity_type()  # looked up once: each lookup is a query
-        values = [record._apicbase_contradiction_activity(kind, todo)
-                  for (sale, kind), record in found.items() if (sale.id, kind) not in flagged]
+        assignees = {}  # (company, invoices or deliveries, salesperson): user, each looked up once
+        values = []
+        for (sale, kind), record in found.items():
+            if (sale.id, kind) in flagged:
+                continue
+            key = (record.company_id, kind in invoices_lib.KINDS, sale.user_id)
+            if key not in assignees:
+                assignees[key] = record._apicbase_contradiction_assignee(kind)
+            values.append(record._apicbase_contradiction_activity(kind, todo, assignees[key]))
         # The to-dos show in the assignee's activities at once; an e-mail for each would flood the
         # inbox of whoever a follow-up run gives fifty of them.
         return activities_sudo.with_context(mail_activity_quick_update=True).create(
@@ -93,18 +100,23 @@ class ApicbaseOrder(models.Model):
             return self.env._("Cancelled here, still expected in Apicbase")
         return self.env._("Delivered in Apicbase, still open here")
 
-    def _apicbase_contradiction_activity(self, kind, activity_type):
-        """The to-do's values, in its assignee's language: for a delivery, the company's Apicbase
-        responsible, else the salesperson; for an invoice, someone who handles invoices (None when
-        the company has nobody who may read them)."""
+    def _apicbase_contradiction_assignee(self, kind):
+        """Who is given the to-do: for a delivery, the company's Apicbase responsible, else the
+        salesperson; for an invoice, someone who handles invoices (nobody when the company has no
+        one who may read them)."""
         self.ensure_one()
         sale = self.sale_order_id
         if kind in invoices_lib.KINDS:
-            user = self.company_id._apicbase_invoice_responsible(sale)
-            if not user:
-                return None
-        else:
-            user = self.company_id.apicbase_user_id or sale.user_id or self.company_id._apicbase_responsible_user()
+            return self.company_id._apicbase_invoice_responsible(sale)
+        return self.company_id.apicbase_user_id or sale.user_id or self.company_id._apicbase_responsible_user()
+
+    def _apicbase_contradiction_activity(self, kind, activity_type, user):
+        """The to-do's values for ``user`` (see _apicbase_contradiction_assignee), in its language;
+        None when there is nobody to give it to."""
+        self.ensure_one()
+        sale = self.sale_order_id
+        if kind in invoices_lib.KINDS and not user:
+            return None
         in_lang = self.with_context(lang=user.lang or self.env.lang)
         return {
             "res_model_id": self.env["ir.model"]._get_id("sale.order"),
