@@ -14,7 +14,7 @@ from ..apicbase import payload as apicbase_payload
 from ..apicbase.errors import PayloadError
 from ..apicbase.payload import naive_utc
 from ..const import APICBASE_STATUSES, INVOICE_STATUSES, ORDER_STATES, PROCESS_BATCH, RETRY_DELAYS
-from .actions import RELOAD, notification, open_records
+from .actions import RELOAD, error_text, notification, open_records
 from .sale_order import ApicbaseMappingError
 from .system import as_system
 
@@ -157,19 +157,22 @@ class ApicbaseOrder(models.Model):
         _logger.warning("Apicbase order %s (id %s) stored; processing failed on attempt %s: %s: %s",
                         self.name, self.apicbase_id, self.attempt_count, type(exc).__name__, exc,
                         exc_info=not isinstance(exc, OperationalError))
+        # Staff read the order: they are told the kind of error, the server log keeps its text (a
+        # database message, a traceback's words) for whoever administers it.
+        error = self.env._("a write conflict with another transaction") \
+            if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY) else error_text(self.env, exc)
         if self.attempt_count > len(RETRY_DELAYS):
             self._mark_failed(self.env._(
-                "Processing failed %(count)s times for a reason that is not the order's (last: %(type)s: "
-                "%(error)s). Automatic attempts have stopped: retry once the cause is fixed, or see the "
-                "server log.", count=self.attempt_count, type=type(exc).__name__, error=exc), "error")
+                "Processing failed %(count)s times for a reason that is not the order's (last: %(error)s). "
+                "Automatic attempts have stopped: retry once the cause is fixed.",
+                count=self.attempt_count, error=error), "error")
             return
         # Counted from the attempt itself, so the delay is exact whatever second this line runs in.
         at = self.processed_at + RETRY_DELAYS[self.attempt_count - 1]
         self.write({"state": "received", "failure_reason": False, "next_attempt_at": at,
                     "error_message": self.env._(
-                        "Attempt %(count)s failed (%(type)s: %(error)s); the next automatic attempt is due "
-                        "at %(at)s UTC.", count=self.attempt_count, type=type(exc).__name__, error=exc,
-                        at=at)})
+                        "Attempt %(count)s failed (%(error)s); the next automatic attempt is due at %(at)s UTC.",
+                        count=self.attempt_count, error=error, at=at)})
         cron = self.env.ref("apicbase_connector.ir_cron_apicbase_process_received", raise_if_not_found=False)
         if cron:
             cron._trigger(at)

@@ -119,6 +119,23 @@ class TestRights(ApicbaseCase):
         waiting.with_user(self.manager).unlink()
         self.assertFalse(waiting.exists())
 
+    # -- 8. what a salesman reads of an error that is not the order's ------------------------------
+
+    def test_a_salesman_reads_the_kind_of_an_unexpected_error_not_its_text(self):
+        self.env.cr.execute("""
+            CREATE FUNCTION apicbase_test_refuse() RETURNS trigger LANGUAGE plpgsql AS
+                $$ BEGIN RAISE EXCEPTION 'internal host db-7.local refused'; END $$;
+            CREATE TRIGGER apicbase_test_refuse BEFORE INSERT ON sale_order
+                FOR EACH ROW EXECUTE FUNCTION apicbase_test_refuse();
+        """)
+        with mute_logger("odoo.sql_db", "odoo.addons.apicbase_connector.models.apicbase_order"):
+            _outcome, record = self.receive(order_payload(id="apic-rights-outage"))
+        seen = record.with_user(self.salesman).read(["state", "error_message"])[0]
+        self.assertEqual(seen["state"], "received")
+        self.assertIn("an unexpected error", seen["error_message"])
+        self.assertNotIn("db-7.local", seen["error_message"])
+        self.assertNotIn("db-7.local", "".join(str(body) for body in record.message_ids.mapped("body")))
+
     # -- 8. the portal reads none of the company's Apicbase settings --------------------------------
 
     def test_the_portal_reads_no_apicbase_setting_and_salesmen_no_follow_up_error(self):

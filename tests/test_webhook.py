@@ -273,7 +273,7 @@ class TestWebhook(HttpCase, ApicbaseCase):
         self.assertEqual(len(calls), 3, "two replays by Odoo, then deferred on the third try")
         record = self.inbox()
         self.assertEqual(record.state, "received")
-        self.assertIn("could not serialize access", record.error_message)
+        self.assertIn("a write conflict with another transaction", record.error_message)
         # The scheduled action finishes the job.
         self.env["apicbase.order"]._cron_process_received()
         self.assertEqual(record.state, "done")
