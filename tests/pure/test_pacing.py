@@ -6,7 +6,7 @@ import pytest
 from apicbase.client import ApicbaseClient
 from apicbase.pacing import MARGIN, WINDOW, MemoryPacer, wait_before_next, within_window
 
-from test_client_offline import API, TOKEN_URL, Harness, answer, wire  # noqa: F401 - a fixture
+from test_client_offline import API, TOKEN_URL, Harness, Wire, answer
 
 
 def test_the_window_is_apicbase_s_minute_and_the_margin_a_hundredth():
@@ -84,10 +84,13 @@ class RecordingPacer:
         self.calls.append(requests_per_minute)
 
 
-def test_a_client_asks_its_pacer_before_every_attempt_with_its_limit(wire):
+def test_a_client_asks_its_pacer_before_every_attempt_with_its_limit():
     pacer = RecordingPacer()
-    w = wire((503, {}), (200, {}), pacer=pacer, requests_per_minute=7)
-    assert w.client.request("GET", "a/") == {}
+    w = Wire((503, {}), (200, {}), pacer=pacer, requests_per_minute=7)
+    try:
+        assert w.client.request("GET", "a/") == {}
+    finally:
+        w.close()
     assert pacer.calls == [7, 7, 7], "the token call, the 503 and its retry"
     assert w.client.pacer is pacer and w.slept == [0.25]
 
