@@ -85,6 +85,8 @@ class DatabasePacer:
             return
         with self._registry.cursor() as cr:  # committed at once, whatever the caller's transaction does
             # Odoo's repeatable read would refuse the row another process has just counted in
-            # ("could not serialize"); read committed waits for its lock, then reads its count.
-            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            # ("could not serialize"); read committed waits for its lock, then reads its count. (In
+            # the registry's test mode, the cursor is a savepoint of the test's transaction.)
+            if not self._registry.in_test_mode():
+                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
             yield cr
