@@ -131,9 +131,9 @@ def _after(items, field, moment, inclusive, newest_first=False):
 class ApicbaseClient:
     def __init__(self, api_url, token_url, client_id, client_secret, *, timeout=(5, 30),
                  max_attempts=5, max_total_seconds=120.0, backoff_base=0.5, backoff_max=30.0,
-                 requests_per_minute=90, sent_log=None, pacer=None, session=None,
+                 requests_per_minute=90, sent_log=None, session=None,
                  token_encoding="form",  # pragma: no mutate: anything but "json" is a form
-                 sleep=time.sleep, clock=time.monotonic, jitter=random.random):
+                 sleep=time.sleep, clock=time.monotonic, jitter=random.random, pacer=None):
         if not (api_url and token_url and client_id and client_secret):
             raise ApiError("Apicbase API URL, token URL, client id and client secret are all required.")
         self.api_url = api_url.rstrip("/") + "/"
