@@ -9,6 +9,10 @@ DEFAULT_TOKEN_URL = "https://api.apicbase.com/oauth/token/"
 # Apicbase sends prices with up to three decimals (0.125 a piece); the install raises Odoo's
 # "Product Price" precision to this (see post_init_hook).
 PRICE_DIGITS = 3
+# Requests a minute per API account, over every worker and server of the database (Apicbase allows
+# 100): a system parameter of this name changes it.
+REQUESTS_PER_MINUTE = 90
+REQUESTS_PER_MINUTE_PARAM = "apicbase_connector.requests_per_minute"
 
 # -- the webhook --------------------------------------------------------------------------------
 WEBHOOK_ROUTE = "/apicbase/webhook/"

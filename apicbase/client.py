@@ -3,8 +3,8 @@
 What it takes care of, so callers don't:
 - the OAuth2 client-credentials token: cached until shortly before it expires,
   asked again once when a call answers 401;
-- pacing under Apicbase's 100 requests per minute, and honouring 429 /
-  ``Retry-After`` anyway;
+- pacing under Apicbase's 100 requests per minute (a pacer of :mod:`.pacing`, which clients
+  can share), and honouring 429 / ``Retry-After`` anyway;
 - retries (urllib3's, on our terms) with exponential backoff and jitter on
   connection errors, timeouts, 429, 5xx and unreadable answers, bounded in
   attempts and in total time; no retry on other 4xx;
@@ -15,7 +15,6 @@ What it takes care of, so callers don't:
 
 Errors carry the HTTP status and Apicbase's message, never a secret or token.
 """
-import collections
 import datetime as dt
 import ipaddress
 import json
@@ -27,6 +26,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 
 from .errors import ApicbaseError
+from .pacing import MemoryPacer
 from .payload import parse_datetime
 from .transport import RETRY_STATUSES, ResponseTooLarge, ResponseTooSlow, new_session, read_body
 
@@ -183,7 +183,7 @@ class ApicbaseClient:
                  max_attempts=5, max_total_seconds=120.0, backoff_base=0.5, backoff_max=30.0,
                  requests_per_minute=90, sent_log=None, session=None, max_response_bytes=MAX_RESPONSE_BYTES,
                  token_encoding="form",  # pragma: no mutate: anything but "json" is a form
-                 sleep=time.sleep, clock=time.monotonic, jitter=random.random):
+                 sleep=time.sleep, clock=time.monotonic, jitter=random.random, pacer=None):
         if not (api_url and token_url and client_id and client_secret):
             raise ApiError("Apicbase API URL, token URL, client id and client secret are all required.")
         for name, url in (("API URL", api_url), ("token URL", token_url)):
@@ -207,9 +207,9 @@ class ApicbaseClient:
         # A session of the caller's is used as it is: retries are the transport's (transport.new_session).
         self.session = session or new_session(self)
         self._token, self._token_expires_at = None, 0.0  # pragma: no mutate: no token, its expiry is not read
-        # When the requests were sent, over the last minute: a caller's, to pace several clients of one
-        # API account (one after another, as batched scheduled actions make them) as one.
-        self._sent = collections.deque() if sent_log is None else sent_log
+        # Who counts the requests of the minute: a caller's pacer (or send log) paces several clients of
+        # one API account as one, as Apicbase counts them.
+        self.pacer = MemoryPacer(sent_log, clock=clock, sleep=sleep) if pacer is None else pacer
         self.request_count = 0
 
     def __repr__(self):
@@ -255,15 +255,8 @@ class ApicbaseClient:
         """Before each attempt: counts it, and waits while the last minute holds requests_per_minute."""
         self.request_count += 1
         self._attempts += 1
-        if not self.requests_per_minute:
-            return
-        now = self._clock()
-        while self._sent and now - self._sent[0] >= 60.0:
-            self._sent.popleft()
-        if len(self._sent) >= self.requests_per_minute:
-            self._sleep(60.0 - (now - self._sent[0]) + 0.01)
-            self._sent.popleft()
-        self._sent.append(self._clock())
+        if self.requests_per_minute:
+            self.pacer.acquire(self.requests_per_minute)
 
     def _send(self, method, url, authenticated=True, **kwargs):
         """One request, its transient failures retried below (_Retry); a 401 asks for a new token, once."""

@@ -15,4 +15,5 @@ from . import apicbase_package
 from . import sale_order
 from . import sale_order_line
 from . import apicbase_api_error
+from . import apicbase_api_budget
 from . import apicbase_overview

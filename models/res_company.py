@@ -1,4 +1,4 @@
-import collections
+import logging
 import secrets
 import zoneinfo
 
@@ -8,13 +8,11 @@ from odoo.exceptions import UserError, ValidationError
 from ..apicbase import content as content_lib
 from ..apicbase.client import ApicbaseClient, ApiError, url_problem
 from ..apicbase.errors import ContentError
-from ..const import DEFAULT_API_URL, DEFAULT_TOKEN_URL, WEBHOOK_ROUTE, WEBHOOK_TOKEN_PATTERN
+from ..const import (DEFAULT_API_URL, DEFAULT_TOKEN_URL, REQUESTS_PER_MINUTE, REQUESTS_PER_MINUTE_PARAM,
+                     WEBHOOK_ROUTE, WEBHOOK_TOKEN_PATTERN)
 from .system import as_system
 
-# When this process last sent requests, per API account: Apicbase's limit is per client, and the
-# batched scheduled actions make a new client for each batch.
-_SENT_BY_ACCOUNT = collections.defaultdict(collections.deque)
-
+_logger = logging.getLogger(__name__)
 
 
 def _new_webhook_token():
@@ -110,13 +108,31 @@ class ResCompany(models.Model):
         if not (company_sudo.apicbase_client_id and company_sudo.apicbase_client_secret):
             raise UserError(self.env._("Set the Apicbase client id and client secret of %s in Settings → Sales → "
                                        "Apicbase first.", self.name))
-        api_url = company_sudo.apicbase_api_url or DEFAULT_API_URL
+        api_url, client_id = company_sudo.apicbase_api_url or DEFAULT_API_URL, company_sudo.apicbase_client_id
+        # Apicbase's limit is per client: every client of the account, in every process, shares one budget.
         try:
             return ApicbaseClient(api_url, company_sudo.apicbase_token_url or DEFAULT_TOKEN_URL,
-                                  company_sudo.apicbase_client_id, company_sudo.apicbase_client_secret,
-                                  sent_log=_SENT_BY_ACCOUNT[api_url, company_sudo.apicbase_client_id])
+                                  client_id, company_sudo.apicbase_client_secret,
+                                  requests_per_minute=self._apicbase_requests_per_minute(),
+                                  pacer=self.env["apicbase.api.budget"]._pacer(api_url, client_id))
         except ApiError as exc:  # a URL stored before it was checked on save
             raise UserError(self.env._("%(error)s Correct it in Settings → Sales → Apicbase.", error=exc)) from None
+
+    @api.model
+    def _apicbase_requests_per_minute(self):
+        """The system parameter's budget (a positive whole number), else the default, said in the log."""
+        value = as_system(self.env["ir.config_parameter"]).get_param(REQUESTS_PER_MINUTE_PARAM)
+        if not value:
+            return REQUESTS_PER_MINUTE
+        try:
+            limit = int(value)
+        except ValueError:
+            limit = 0
+        if limit < 1:
+            _logger.warning("System parameter %s is %r, not a positive whole number: %s requests a minute.",
+                            REQUESTS_PER_MINUTE_PARAM, value, REQUESTS_PER_MINUTE)
+            return REQUESTS_PER_MINUTE
+        return limit
 
     @api.model
     def _apicbase_connected_companies(self):

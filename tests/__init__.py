@@ -1,5 +1,6 @@
 # Odoo's test loader imports only the modules listed here; tests/pure and
 # tests/live are run by pytest (see tools/run-tests) and never by Odoo.
+from . import test_api_budget
 from . import test_catalogue
 from . import test_contradictions
 from . import test_health

@@ -7,8 +7,6 @@ import json
 
 from odoo.tests import TransactionCase
 
-from ..models.res_company import _SENT_BY_ACCOUNT
-
 SECRET = "test-client-secret-7f3a"
 WEBHOOK_SECRET = "test-webhook-secret-91c2"
 
@@ -150,9 +148,6 @@ class SimulatorMixin:
         super().setUp()
         # The simulator lives for the class: each test leaves its data set as it found it.
         self.addCleanup(self.sim.restore, self.sim.snapshot())
-        # Each test starts a minute of its own: this process's requests of the earlier tests, to the
-        # same simulator, would make it wait for Apicbase's limit the simulator does not apply.
-        _SENT_BY_ACCOUNT.clear()
 
     @classmethod
     def start_simulator(cls, company, **options):

@@ -131,17 +131,6 @@ class TestOverview(SimulatorMixin, ApicbaseCase):
         self.assertIn("Not found", " ".join(recent.mapped("message")))
         self.assertNotIn(self.sim.client_secret, " ".join(recent.mapped("message")))
 
-    def test_the_clients_of_one_api_account_pace_their_requests_together(self):
-        """The batched scheduled actions make a client per batch: what one sent counts against
-        Apicbase's per-client limit for the next; another account keeps its own count."""
-        first, second = self.company._apicbase_client(), self.company._apicbase_client()
-        before = len(second._sent)
-        list(first.iter_customers())
-        self.assertEqual(len(second._sent), before + 2, "the token request and the page")
-        other = self.env["res.company"].create({
-            "name": "Other supplier", "apicbase_client_id": "other-client", "apicbase_client_secret": "s"})
-        self.assertIsNot(other._apicbase_client()._sent, second._sent)
-
     def test_an_api_error_is_kept_in_a_transaction_of_its_own(self):
         """Outside tests the error is written through a cursor of its own, which outlives the caller's
         rollback; here that cursor is the test's (registry test mode)."""

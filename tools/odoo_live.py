@@ -62,15 +62,16 @@ def free_port():
 
 
 class OdooServer:
-    def __init__(self, db, workers):
-        self.db, self.workers, self.port = db, workers, free_port()
+    def __init__(self, db, workers, cron_threads=0):
+        """``cron_threads``: the scheduled actions' threads (none by default: tests run them when they mean to)."""
+        self.db, self.workers, self.port, self.cron_threads = db, workers, free_port(), cron_threads
         self.url = f"http://127.0.0.1:{self.port}"
         # Kept only when the server did not start or a run with it failed (the path is then said).
         self.log_path = os.path.join(tempfile.gettempdir(), f"{db}_{workers}_{self.port}.log")
 
     def __enter__(self):
         args = ["--http-interface=127.0.0.1", f"--http-port={self.port}", f"--workers={self.workers}",
-                "--max-cron-threads=0", f"--db-filter=^{self.db}$", "--log-level=info",
+                f"--max-cron-threads={self.cron_threads}", f"--db-filter=^{self.db}$", "--log-level=info",
                 f"--logfile={self.log_path}"]
         if self.workers:
             args.append(f"--gevent-port={free_port()}")

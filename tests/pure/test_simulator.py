@@ -590,6 +590,30 @@ def test_rate_limit_is_enforced_per_rolling_window():
         assert api.get("customers/").status_code == 200
 
 
+def test_rate_limit_counts_per_client_over_its_tokens_and_connections():
+    """Two processes of one Apicbase client share its limit: their own tokens and connections do
+    not give them one each. The log says who sent what when, to find the busiest minute."""
+    with Simulator(rate_limit=5) as sim:
+        first, second = Api(sim), Api(sim)
+        assert first.session.headers["Authorization"] != second.session.headers["Authorization"]
+        codes = [api.get("customers/").status_code for api in (first, second, first, second, first, second)]
+        assert codes == [200] * 5 + [429]
+        assert requests.get(sim.api_url + "customers/", timeout=TIMEOUT).status_code == 401
+        api_log = [entry for entry in sim.requests_log if entry["path"] != "/oauth/token/"]
+        assert [entry["client_id"] for entry in api_log] == ["sim-client"] * 6 + [None]
+        assert [entry["at"] for entry in api_log] == sorted(entry["at"] for entry in api_log)
+        assert sim.busiest_window("sim-client") == 6, "the refused request was sent all the same"
+        assert sim.busiest_window("someone-else") == 0
+
+
+def test_the_busiest_window_slides_over_the_request_times(sim):
+    sim.requests_log.extend({"client_id": "c", "at": moment} for moment in (0.0, 10.0, 59.9, 60.0, 61.0, 200.0))
+    sim.requests_log.append({"client_id": "other", "at": 30.0})
+    assert sim.busiest_window("c") == 4, "10, 59.9, 60 and 61: 0 is a minute older than 60"
+    assert sim.busiest_window("c", window=1.0) == 2
+    assert sim.busiest_window("c", window=0.05) == 1
+
+
 def test_rate_limit_default_is_100_per_minute():
     with Simulator() as sim:
         api = Api(sim)
@@ -627,8 +651,10 @@ def test_requests_are_logged(sim, api):
     api.get("events/", event_type="INFO")
     assert sim.requests_log[-1] == {"method": "GET",
                                     "path": "/api/v2/integrations/suppliers/events/",
-                                    "query": {"event_type": "INFO"}, "status": 200}
-    assert sim.requests_log[0]["path"] == "/oauth/token/"
+                                    "query": {"event_type": "INFO"}, "status": 200,
+                                    "client_id": "sim-client", "at": sim.requests_log[-1]["at"]}
+    assert sim.requests_log[0]["path"] == "/oauth/token/" and sim.requests_log[0]["client_id"] is None
+    assert time.monotonic() - 5 < sim.requests_log[0]["at"] <= sim.requests_log[-1]["at"] <= time.monotonic()
 
 
 # -- webhook -----------------------------------------------------------------------------------

@@ -19,8 +19,11 @@ Faithful to what we know of Apicbase (``shared/apicbase-api.md``)
 * Paths exactly as documented, anything else 404: ``/oauth/token/``, ``files/``, ``events/``,
   ``customers/``, ``customers/{customer_number}/packages`` (no trailing slash),
   ``customers/{customer_number}/packages/{third_party_id}/``, ``purchase_orders/``.
-* Rate limit: ``rate_limit`` requests per rolling minute per client over all API endpoints, then
-  429 with ``Retry-After`` (Django REST Framework's throttle message and header).
+* Rate limit: ``rate_limit`` requests (100 by default, ``--rate-limit``) per rolling minute per
+  client over all API endpoints, whatever connection or process they come from, then 429 with
+  ``Retry-After`` (Django REST Framework's throttle message and header). The request log says
+  which client sent each request and when; :meth:`Simulator.busiest_window` counts a client's
+  busiest minute.
 * Pagination ``{"count", "next", "previous", "results"}``, ``page``, ``page_size`` (10 by default,
   200 at most), ``ordering``; ``next``/``previous`` are page numbers (integer|null) as documented,
   absolute URLs with ``next_style="url"``.
@@ -52,7 +55,8 @@ Assumptions (the doc marks these **unknown**; each is one choice among several)
 * Error bodies follow DRF: ``{"detail": ...}`` or ``{field: [messages]}``. Missing or unknown
   token: "Authentication credentials were not provided."; expired token: "Token is expired".
 * Rate-limit headers other than ``Retry-After``: none are sent (their names are unknown).
-  Requests refused with 429 do not count in the window (as in DRF).
+  Requests refused with 429 do not count in the window (as in DRF). A client is its client id
+  (all its tokens count together); the token endpoint is not limited.
 * ``next``/``previous`` with ``next_style="url"``: absolute URLs built like DRF (sorted query,
   ``page`` removed for page 1).
   ``page=last`` is accepted (DRF); a ``page_size`` that is not a positive integer means 10.

@@ -78,7 +78,9 @@ class Simulator(DataSet, Faults, Endpoints, AssortmentFiles):
         self.events = []
         self.files = []
         self.purchase_orders = []
-        self.requests_log = []             # {"method", "path" (decoded), "query", "status"} each
+        # {"method", "path" (decoded), "query", "status", "client_id" (of its bearer token, else
+        # None), "at" (time.monotonic() on arrival)} each
+        self.requests_log = []
         self.server_errors = []            # tracebacks of simulator bugs (answered with 500)
         self._tokens = {}                  # token -> {"client_id", "expires_at"}
         self._hits = collections.defaultdict(collections.deque)
@@ -180,6 +182,7 @@ class Simulator(DataSet, Faults, Endpoints, AssortmentFiles):
     def handle(self, request):
         """Answers one :class:`SimRequest` (called by the WSGI application; usable directly in
         unit tests) and logs it."""
+        arrived = time.monotonic()
         try:
             response = self._answer(request)
         except Exception:  # noqa: BLE001 - a simulator bug must still answer like a server would
@@ -192,8 +195,22 @@ class Simulator(DataSet, Faults, Endpoints, AssortmentFiles):
         with self.lock:
             self.requests_log.append({"method": request.method, "path": request.path,
                                       "query": query,
-                                      "status": None if dropped else response.status_code})
+                                      "status": None if dropped else response.status_code,
+                                      "client_id": getattr(request, "client_id", None), "at": arrived})
         return response
+
+    def busiest_window(self, client_id, window=None):
+        """The most requests ``client_id`` sent (answered or refused) within any ``window`` seconds
+        (the rate limit's, by default): what Apicbase would have counted at its busiest moment."""
+        window = self.rate_window if window is None else window
+        with self.lock:
+            times = sorted(entry["at"] for entry in self.requests_log if entry["client_id"] == client_id)
+        busiest, first = 0, 0
+        for last, moment in enumerate(times):
+            while moment - times[first] >= window:
+                first += 1
+            busiest = max(busiest, last - first + 1)
+        return busiest
 
     def _answer(self, request):
         path = request.path  # decoded as Django routes it: %2F is a slash, another segment
@@ -216,6 +233,7 @@ class Simulator(DataSet, Faults, Endpoints, AssortmentFiles):
             return not_found()
         handlers = dict(endpoint)
         client_id, refusal = self._authenticate(request)
+        request.client_id = client_id  # for the request log
         if refusal is None:
             refusal = self._throttle(client_id)
         if refusal is not None:
