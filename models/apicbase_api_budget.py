@@ -17,6 +17,7 @@ import time
 from odoo import api, fields, models
 
 from ..apicbase.pacing import wait_before_next, within_window
+from ..compat import sql_constraints
 
 
 class ApicbaseApiBudget(models.Model):
@@ -29,9 +30,9 @@ class ApicbaseApiBudget(models.Model):
     sent = fields.Json(readonly=True, help="When its requests of the last minute were sent, in seconds since "
                                            "the epoch by the database's clock.")
 
-    _sql_constraints = [
+    locals().update(sql_constraints(
         ("account_unique", "unique(account)", "An Apicbase API account has one budget."),
-    ]
+    ))
 
     @api.model
     def _pacer(self, api_url, client_id):

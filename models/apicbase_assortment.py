@@ -10,6 +10,7 @@ from odoo.tools.safe_eval import safe_eval
 
 from ..apicbase import assortment as assortment_lib
 from ..apicbase.errors import ApicbaseError, ContentError
+from ..compat import sql_constraints
 from ..const import PUBLISH_BATCH, SYNC_STATES
 from .actions import error_text, is_apicbase_manager, notification, open_records, run_in_background
 from .system import as_system
@@ -75,10 +76,10 @@ class ApicbaseAssortment(models.Model):
     event_ids = fields.One2many("apicbase.sync.event", "assortment_id", string="Sync Events")
     event_count = fields.Integer(compute="_compute_event_count")
 
-    _sql_constraints = [
+    locals().update(sql_constraints(
         ("customer_number_company_unique", "unique(company_id, customer_number)",
          "Each Apicbase customer number has one assortment per company."),
-    ]
+    ))
 
     def _compute_event_count(self):
         counts = dict(self.env["apicbase.sync.event"]._read_group(

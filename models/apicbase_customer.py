@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError, UserError
 
 from ..apicbase.errors import ApicbaseError
 from ..apicbase.payload import identifier
+from ..compat import sql_constraints
 from ..const import PULL_BATCH
 from .actions import is_apicbase_manager, open_records, run_in_background
 from .system import as_system
@@ -35,10 +36,10 @@ class ApicbaseCustomer(models.Model):
         readonly=True, index=True, copy=False,
         help="Its packages are to be read by the scheduled action now running.")
 
-    _sql_constraints = [
+    locals().update(sql_constraints(
         ("customer_company_unique", "unique(company_id, customer_number)",
          "An Apicbase customer number is bound once per company."),
-    ]
+    ))
 
     @api.depends("partner_id")
     def _compute_linked(self):

@@ -5,7 +5,7 @@ from markupsafe import Markup
 
 from psycopg2 import OperationalError
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import clean_context
@@ -13,6 +13,7 @@ from odoo.tools import clean_context
 from ..apicbase import payload as apicbase_payload
 from ..apicbase.errors import PayloadError
 from ..apicbase.payload import naive_utc
+from ..compat import USER_GROUPS, sql_constraints
 from ..const import APICBASE_STATUSES, INVOICE_STATUSES, ORDER_STATES, PROCESS_BATCH, RETRY_DELAYS
 from .actions import RELOAD, error_text, notification, open_records
 from .sale_order import ApicbaseMappingError
@@ -70,10 +71,10 @@ class ApicbaseOrder(models.Model):
     sale_order_id = fields.Many2one(
         "sale.order", compute="_compute_sale_order_id", store=True, index="btree_not_null")
 
-    _sql_constraints = [
+    locals().update(sql_constraints(
         ("apicbase_id_company_unique", "unique(company_id, apicbase_id)",
          "An Apicbase purchase order is received once per company."),
-    ]
+    ))
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_answered(self):
@@ -346,6 +347,15 @@ class ApicbaseOrder(models.Model):
         user = self.company_id._apicbase_responsible_user()
         self.activity_schedule(activity_type_id=activity_type.id, summary=summary, note=note,
                                user_id=user.id or self.env.uid)
+
+    @api.model
+    def _apicbase_restrict_actions(self):
+        """Gives each of the addon's server actions the group that may see it in the Action menu
+        (run by data/apicbase_order_data.xml at install and upgrade)."""
+        for xmlid, group in (("action_apicbase_order_retry", "sales_team.group_sale_salesman"),
+                             ("action_apicbase_package_create_products", "sales_team.group_sale_manager"),
+                             ("action_apicbase_assortment_publish", "sales_team.group_sale_manager")):
+            self.env.ref(f"apicbase_connector.{xmlid}").write({USER_GROUPS: [Command.set(self.env.ref(group).ids)]})
 
     # ------------------------------------------------------------------
     # Actions

@@ -10,9 +10,9 @@ either side changes: when a sale order is cancelled, and when the follow-up read
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.osv import expression
 
 from ..apicbase import invoices as invoices_lib
+from ..compat import domain_or
 from .system import as_system
 
 CANCELLED = "cancelled"  # cancelled here, still expected in Apicbase
@@ -48,7 +48,7 @@ class ApicbaseOrder(models.Model):
     @api.model
     def _apicbase_contradiction_domain(self):
         """The orders whose sale order contradicts Apicbase, whatever the contradiction."""
-        return expression.OR(list(self._apicbase_contradiction_domains().values()))
+        return domain_or(list(self._apicbase_contradiction_domains().values()))
 
     def _apicbase_flag_contradictions(self):
         """Gives the responsible a to-do on each of these orders' sale orders that contradicts

@@ -11,6 +11,7 @@ from ..apicbase.client import ApiError
 from ..apicbase.errors import ContentError
 from ..apicbase.payload import identifier
 from .actions import open_records
+from ..compat import sql_constraints
 from ..const import UOM_BY_UNIT
 from .system import as_system
 
@@ -70,10 +71,10 @@ class ApicbasePackage(models.Model):
     has_drift = fields.Boolean(string="Differs", readonly=True, index=True)
     last_seen_at = fields.Datetime(readonly=True)
 
-    _sql_constraints = [
+    locals().update(sql_constraints(
         ("package_customer_unique", "unique(company_id, customer_number, third_party_id)",
          "A package is bound once per customer."),
-    ]
+    ))
 
     @api.depends("product_id")
     def _compute_linked(self):

@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 
 from ..apicbase.errors import ApicbaseError
 from ..apicbase.payload import naive_utc, parse_datetime
+from ..compat import sql_constraints
 from ..const import EVENT_CLOCK_SKEW, EVENT_TYPES
 from .system import as_system
 
@@ -41,9 +42,9 @@ class ApicbaseSyncEvent(models.Model):
     product_id = fields.Many2one("product.product", readonly=True, index="btree_not_null", ondelete="set null")
     product_tmpl_id = fields.Many2one(related="product_id.product_tmpl_id", store=True, index="btree_not_null")
 
-    _sql_constraints = [
+    locals().update(sql_constraints(
         ("key_company_unique", "unique(company_id, key)", "An Apicbase event is stored once."),
-    ]
+    ))
 
     def _worst_state(self):
         current = self.filtered("current")

@@ -8,6 +8,7 @@ from odoo.exceptions import UserError, ValidationError
 from ..apicbase import content as content_lib
 from ..apicbase.client import ApicbaseClient, ApiError, url_problem
 from ..apicbase.errors import ContentError
+from ..compat import USER_GROUPS, sql_constraints
 from ..const import (DEFAULT_API_URL, DEFAULT_TOKEN_URL, REQUESTS_PER_MINUTE, REQUESTS_PER_MINUTE_PARAM,
                      WEBHOOK_ROUTE, WEBHOOK_TOKEN_PATTERN)
 from .system import as_system
@@ -75,7 +76,7 @@ class ResCompany(models.Model):
              "registered by the restaurant: someone is asked to send it again.", groups="base.group_user")
     apicbase_invoice_user_id = fields.Many2one(
         "res.users", string="Apicbase Invoice Responsible", domain=lambda self: [
-            ("share", "=", False), ("groups_id", "in", self.env.ref("account.group_account_invoice").id)],
+            ("share", "=", False), (USER_GROUPS, "in", self.env.ref("account.group_account_invoice").id)],
         help="Receives the to-dos of invoices that disagree with Apicbase. Empty: the Apicbase responsible. "
              "Only someone who may read invoices gets them.", groups="base.group_user")
 
@@ -96,10 +97,10 @@ class ResCompany(models.Model):
         string="Apicbase Follow-up in Progress", groups="base.group_system", readonly=True, copy=False,
         help="The window, next page and findings of the follow-up the scheduled action is running.")
 
-    _sql_constraints = [
+    locals().update(sql_constraints(
         ("apicbase_webhook_token_unique", "unique(apicbase_webhook_token)",
          "Each company needs its own Apicbase webhook token."),
-    ]
+    ))
 
     def _apicbase_client(self):
         """An API client for this company; UserError when the connection is not configured."""
@@ -219,7 +220,7 @@ class ResCompany(models.Model):
                 return user
         return as_system(self.env["res.users"]).search([
             ("company_ids", "in", self.id), ("share", "=", False),
-            ("groups_id", "in", self.env.ref("account.group_account_invoice").id)], order="id", limit=1)
+            (USER_GROUPS, "in", self.env.ref("account.group_account_invoice").id)], order="id", limit=1)
 
     def _apicbase_responsible_user(self):
         self.ensure_one()

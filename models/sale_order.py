@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..apicbase.payload import naive_utc
+from ..compat import LINE_TAXES, LINE_UOM, sql_constraints
 from ..const import PRICE_DIGITS
 from .actions import open_records
 
@@ -47,11 +48,11 @@ class SaleOrder(models.Model):
         compute="_compute_apicbase_price_rounded",
         help="Some lines charge Apicbase's price rounded to the Product Price precision.")
 
-    _sql_constraints = [
         # An inbox record yields at most one sale order, whatever races happen.
+    locals().update(sql_constraints(
         ("apicbase_order_unique", "unique(apicbase_order_id)",
          "This Apicbase order already has a sale order."),
-    ]
+    ))
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -226,7 +227,7 @@ class SaleOrder(models.Model):
             # What else Odoo computed on the unsaved line (none of it depends on the price), given
             # too, so that create does not compute it a second time.
             vals.update(draft._convert_to_write({name: draft[name] for name in (
-                "name", "product_uom", "tax_id", "analytic_distribution", "customer_lead")}))
+                "name", LINE_UOM, LINE_TAXES, "analytic_distribution", "customer_lead")}))
             vals.update(draft._apicbase_price_vals(po_line.price_per_package, company.apicbase_price_tolerance))
             if use_apicbase and po_line.price_per_package is not None:
                 # A pricelist discount is already in Apicbase's net price: not a second time.

@@ -7,6 +7,8 @@ import json
 
 from odoo.tests import TransactionCase
 
+from ..compat import USER_GROUPS
+
 SECRET = "test-client-secret-7f3a"
 WEBHOOK_SECRET = "test-webhook-secret-91c2"
 
@@ -67,7 +69,7 @@ class ApicbaseCase(TransactionCase):
             "name": "Sam Salesman",
             "login": "apicbase_salesman",
             "email": "sam@example.com",
-            "groups_id": [(6, 0, [cls.env.ref("sales_team.group_sale_salesman").id])],
+            USER_GROUPS: [(6, 0, [cls.env.ref("sales_team.group_sale_salesman").id])],
         })
         cls.company.apicbase_user_id = cls.salesman
         cls.customer = cls.env["res.partner"].create({
@@ -94,7 +96,7 @@ class ApicbaseCase(TransactionCase):
         """A sales manager: the group that may talk to Apicbase on demand."""
         return cls.env["res.users"].create({
             "name": name, "login": login,
-            "groups_id": [(6, 0, [cls.env.ref("sales_team.group_sale_manager").id])], **values})
+            USER_GROUPS: [(6, 0, [cls.env.ref("sales_team.group_sale_manager").id])], **values})
 
     @classmethod
     def encode(cls, data):

@@ -6,6 +6,7 @@ import datetime as dt
 from odoo import fields
 from odoo.tests import tagged
 
+from ..compat import USER_GROUPS
 from .common import ApicbaseCase, SimulatorMixin, order_payload
 
 PAID_NOT_PAID = "Paid in Apicbase, not paid here"
@@ -26,7 +27,7 @@ class TestInvoiceReconciliation(SimulatorMixin, ApicbaseCase):
         cls.start_simulator(cls.company)
         cls.accountant = cls.env["res.users"].create({
             "name": "Ada Accountant", "login": "apicbase_accountant",
-            "groups_id": [(6, 0, [cls.env.ref("account.group_account_invoice").id,
+            USER_GROUPS: [(6, 0, [cls.env.ref("account.group_account_invoice").id,
                                   cls.env.ref("sales_team.group_sale_salesman").id])]})
         cls.company.apicbase_invoice_user_id = cls.accountant
         cls.todo = cls.env.ref("mail.mail_activity_data_todo")

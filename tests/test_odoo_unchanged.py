@@ -7,6 +7,7 @@ Apicbase, behaves exactly as Odoo makes it behave, figure for figure.
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from ..compat import USER_GROUPS
 from .common import ApicbaseCase
 from .test_order_intake import single_line_order
 
@@ -24,7 +25,7 @@ class TestOdooUnchanged(ApicbaseCase):
         return self.env["sale.order"].create(values)
 
     def discount_pricelist(self, percent):
-        self.env.user.groups_id += self.env.ref("sale.group_discount_per_so_line")
+        self.env.user[USER_GROUPS] |= self.env.ref("sale.group_discount_per_so_line")
         return self.env["product.pricelist"].create({
             "name": f"{percent} % off", "currency_id": self.company.currency_id.id,
             "item_ids": [(0, 0, {"applied_on": "3_global", "compute_price": "percentage",

@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
+from ..compat import USER_GROUPS
 from .common import ApicbaseCase, SimulatorMixin, order_payload
 
 SECRET_WALK = "[('company_id.apicbase_client_secret', '!=', False)]"  # one of a few hundred yes-or-no
@@ -22,7 +23,7 @@ class TestRights(ApicbaseCase):
         cls.other_company = cls.env["res.company"].create({"name": "Other Supplier"})
         cls.portal = cls.env["res.users"].create({
             "name": "Restaurant Portal", "login": "apicbase_rights_portal",
-            "groups_id": [(6, 0, [cls.env.ref("base.group_portal").id])]})
+            USER_GROUPS: [(6, 0, [cls.env.ref("base.group_portal").id])]})
         cls.pricelist = cls.env["product.pricelist"].create({"name": "Rights",
             "currency_id": cls.company.currency_id.id})
 

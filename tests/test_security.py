@@ -1,6 +1,7 @@
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from ..compat import USER_GROUPS
 from .common import SECRET, ApicbaseCase, SimulatorMixin
 
 SECRET_FIELDS = ["apicbase_client_secret", "apicbase_webhook_secret", "apicbase_webhook_token",
@@ -82,7 +83,7 @@ class TestSecurity(ApicbaseCase):
     def test_salesman_retries_an_order_of_another_salespersons_customer(self):
         colleague = self.env["res.users"].create({
             "name": "Colleague", "login": "apicbase_colleague", "email": "c@example.com",
-            "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_salesman").id])]})
+            USER_GROUPS: [(6, 0, [self.env.ref("sales_team.group_sale_salesman").id])]})
         self.customer.user_id = colleague
         _outcome, record = self.receive({**self._payload(), "supplier_customer_number": "LATER"})
         self.customer.apicbase_customer_number = "LATER"
@@ -96,7 +97,7 @@ class TestSecurity(ApicbaseCase):
     def test_portal_user_sees_no_inbox(self):
         portal = self.env["res.users"].create({
             "name": "Portal", "login": "apicbase_portal",
-            "groups_id": [(6, 0, [self.env.ref("base.group_portal").id])]})
+            USER_GROUPS: [(6, 0, [self.env.ref("base.group_portal").id])]})
         self.receive()
         with self.assertRaises(AccessError):
             self.env["apicbase.order"].with_user(portal).search([])

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from odoo.tests import HttpCase, tagged
 
+from ..compat import USER_GROUPS
 from ..const import DEFAULT_API_URL, DEFAULT_TOKEN_URL
 from .common import ApicbaseCase, SimulatorMixin, order_payload, sign
 
@@ -32,10 +33,10 @@ class TestTours(HttpCase, SimulatorMixin, ApicbaseCase):
         # "Contact Creation", which Odoo's default user template gives every new user: the salesman
         # edits the restaurant's contact. start_tour logs in with the login as password.
         partner_manager = cls.env.ref("base.group_partner_manager")
-        cls.salesman.write({"password": cls.salesman.login, "groups_id": [(4, partner_manager.id)]})
+        cls.salesman.write({"password": cls.salesman.login, USER_GROUPS: [(4, partner_manager.id)]})
         cls.manager = cls.sales_manager("Mia Manager", "apicbase_tour_manager", password="apicbase_tour_manager",
                                         email="mia@example.com")
-        cls.manager.groups_id = [(4, partner_manager.id)]
+        cls.manager[USER_GROUPS] = [(4, partner_manager.id)]
 
     def simulator_requests(self, since, path_end):
         return [entry for entry in self.sim.requests_log[since:] if entry["path"].endswith(path_end)]
