@@ -3,6 +3,7 @@
 Data are written through ``odoo-bin shell`` (which commits), requests go over real
 HTTP, and results are read back with ``psql``.
 """
+import ast
 import contextlib
 import json
 import os
@@ -19,6 +20,31 @@ from apicbase_simulator.webhook import sign as sign_with
 
 ADDONS_PATH = os.environ.get("APICBASE_ADDONS_PATH")
 ODOO_PATH = os.environ.get("ODOO_PATH", "/opt/odoo")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def odoo_series(odoo_path=ODOO_PATH):
+    """The series ("18.0", "19.0") of the Odoo at ``odoo_path``: ODOO_SERIES when tools/odoo-env set
+    it, else read off its odoo/release.py."""
+    if os.environ.get("ODOO_SERIES"):
+        return os.environ["ODOO_SERIES"]
+    with open(os.path.join(odoo_path, "odoo", "release.py"), encoding="utf-8") as release:
+        for line in release:
+            if line.startswith("version_info = ("):
+                major, minor = line.split("(", 1)[1].split(",")[:2]
+                return f"{major.strip()}.{minor.strip()}"
+    raise RuntimeError(f"no version_info in {odoo_path}/odoo/release.py")
+
+
+SERIES = odoo_series() if os.path.isdir(ODOO_PATH) else "18.0"
+# 18.0 loads demo data unless told not to; 19.0 loads none unless asked, and warns at --without-demo.
+NO_DEMO = ("--without-demo=all",) if SERIES == "18.0" else ()
+
+
+def addon_version(series=SERIES):
+    """The version Odoo records for the addon on ``series``: the manifest's, prefixed with the series."""
+    with open(os.path.join(ROOT, "__manifest__.py"), encoding="utf-8") as manifest:
+        return f"{series}.{ast.literal_eval(manifest.read())['version']}"
 WEBHOOK_SECRET = "live-webhook-secret"
 
 

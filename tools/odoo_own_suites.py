@@ -9,10 +9,10 @@ addon (this build ships no translations, for instance) are reported, not held ag
     python3 tools/odoo_own_suites.py            # sale, sale_management
     python3 tools/odoo_own_suites.py --stock    # sale_stock too, on databases with Inventory
 
-Odoo is found as by tools/run-tests: ODOO_PATH (default /opt/odoo), ODOO_PYTHON (default
-/opt/odoo-venv/bin/python), ODOO_TEMPLATE_DB (default odoo_template). The two runs go side by side,
-each on its own database and port; both databases are dropped at the end. Standard library only,
-no Odoo import: Odoo is run as ``odoo-bin`` and its log is read.
+Odoo is found as tools/run-tests passes it on (tools/odoo-env): ODOO_PATH (default /opt/odoo),
+ODOO_PYTHON (default /opt/odoo-venv/bin/python), ODOO_TEMPLATE_DB (default odoo_template) and
+ODOO_SERIES. The two runs go side by side, each on its own database and port; both databases are
+dropped at the end. Standard library only, no Odoo import: Odoo is run as ``odoo-bin`` and its log is read.
 """
 import argparse
 import collections
@@ -91,6 +91,8 @@ class Odoo:
         self.path = os.environ.get("ODOO_PATH", "/opt/odoo")
         self.python = os.environ.get("ODOO_PYTHON", "/opt/odoo-venv/bin/python")
         self.template = os.environ.get("ODOO_TEMPLATE_DB", "odoo_template")
+        # 18.0 loads demo data unless told not to; 19.0 loads none unless asked, and warns at the flag.
+        self.no_demo = ["--without-demo=all"] if os.environ.get("ODOO_SERIES", "18.0") == "18.0" else []
         if not (os.path.isfile(os.path.join(self.path, "odoo-bin")) and os.access(self.python, os.X_OK)):
             sys.exit(f"no Odoo at ODOO_PATH={self.path} run by ODOO_PYTHON={self.python}")
         os.symlink(ROOT, os.path.join(workdir, ADDON))  # Odoo finds addons by folder name
@@ -105,7 +107,7 @@ class Odoo:
         with open(log, "w", encoding="utf-8") as out:
             code = subprocess.call([self.python, os.path.join(self.path, "odoo-bin"),
                                     f"--addons-path={self.addons_path}", "-d", db, "--stop-after-init",
-                                    "--without-demo=all", *args], stdout=out, stderr=subprocess.STDOUT)
+                                    *self.no_demo, *args], stdout=out, stderr=subprocess.STDOUT)
         return code, log
 
     def createdb(self, db):

@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from odoo_live import database_copy, odoo_cmd, psql
+from odoo_live import NO_DEMO, database_copy, odoo_cmd, psql
 
 TEMPLATE = os.environ.get("ODOO_TEMPLATE_DB")
 
@@ -42,7 +42,7 @@ def test_installing_changes_no_setting_outside_the_addon():
     with database_copy(TEMPLATE, "install_check") as db:
         columns = company_columns(db)
         before = snapshot(db, columns)
-        install = subprocess.run(odoo_cmd(db, "-i", "apicbase_connector", "--without-demo=all", "--stop-after-init",
+        install = subprocess.run(odoo_cmd(db, "-i", "apicbase_connector", *NO_DEMO, "--stop-after-init",
                                           "--no-http", "--log-level=warn"), capture_output=True, text=True, timeout=900)
         assert install.returncode == 0, install.stderr
         assert psql(db, "select state from ir_module_module where name = 'apicbase_connector'") == "installed"

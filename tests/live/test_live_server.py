@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from odoo_live import OdooServer, database_copy, odoo_cmd, odoo_shell, order, psql, sign, signed
+from odoo_live import SERIES, OdooServer, addon_version, database_copy, odoo_cmd, odoo_shell, order, psql, sign, signed
 
 
 def fire_at_once(url, bodies):
@@ -113,7 +113,7 @@ def test_upgrading_leaves_the_price_precision_alone(live_db):
     db, _token = live_db
     todo = ("select state from ir_actions_todo where id = (select res_id from ir_model_data"
             " where module = 'apicbase_connector' and name = 'apicbase_config_todo')")
-    for earlier, digits in (("18.0.1.0.0", 2), ("18.0.1.1.0", 2), ("18.0.1.1.0", 3)):
+    for earlier, digits in ((f"{SERIES}.1.0.0", 2), (f"{SERIES}.1.1.0", 2), (f"{SERIES}.1.1.0", 3)):
         with database_copy(db, f"upgrade_{earlier.replace('.', '_')}_{digits}") as copy:
             odoo_shell(copy, f"""
 env.ref("product.decimal_price").digits = {digits}
@@ -126,5 +126,5 @@ env.cr.commit()
             assert upgrade.returncode == 0 and "ERROR" not in upgrade.stderr, upgrade.stderr
             assert psql(copy, "select digits from decimal_precision where name = 'Product Price'") == str(digits)
             assert psql(copy, "select latest_version from ir_module_module where name = 'apicbase_connector'") \
-                == "18.0.1.2.0"
+                == addon_version()
             assert psql(copy, todo) == "done", "an upgrade sends nobody to the settings again"
