@@ -11,13 +11,12 @@ request, nor undone by the caller's rollback.
 """
 import contextlib
 import json
-import threading
 import time
 
 from odoo import api, fields, models
 
 from ..apicbase.pacing import wait_before_next, within_window
-from ..compat import sql_constraints
+from ..compat import in_a_test_transaction, registry_in_test_mode, sql_constraints
 
 
 class ApicbaseApiBudget(models.Model):
@@ -49,8 +48,7 @@ class DatabasePacer:
         self._sleep = sleep
         # A test runs in one transaction and must not commit beside it (see ApicbaseApiError._record):
         # there the budget is kept in the test's transaction, and forgotten with it.
-        testing = getattr(threading.current_thread(), "testing", False) and not env.registry.in_test_mode()
-        self._test_cr = env.cr if testing else None
+        self._test_cr = env.cr if in_a_test_transaction(env.registry) else None
 
     def acquire(self, requests_per_minute):
         while True:
@@ -88,6 +86,6 @@ class DatabasePacer:
             # Odoo's repeatable read would refuse the row another process has just counted in
             # ("could not serialize"); read committed waits for its lock, then reads its count. (In
             # the registry's test mode, the cursor is a savepoint of the test's transaction.)
-            if not self._registry.in_test_mode():
+            if not registry_in_test_mode(self._registry):
                 cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
             yield cr

@@ -7,12 +7,12 @@ night. Every client the connector makes records its errors here (see ErrorRecord
 import datetime as dt
 import functools
 import logging
-import threading
 from collections.abc import Iterator
 
 from odoo import SUPERUSER_ID, api, fields, models
 
 from ..apicbase.errors import ApicbaseError
+from ..compat import in_a_test_transaction
 from .system import as_system
 
 _logger = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class ApicbaseApiError(models.Model):
             "status": getattr(exc, "status", None) or 0,
             "message": str(exc)[:MESSAGE_MAX],
         }
-        if getattr(threading.current_thread(), "testing", False) and not self.env.registry.in_test_mode():
+        if in_a_test_transaction(self.env.registry):
             # A test runs in one transaction that a second one would wait for (its own company's
             # row) and must not commit beside: there the error shares the test's transaction.
             as_system(self).create(values)

@@ -10,7 +10,7 @@ from odoo.tools.safe_eval import safe_eval
 
 from ..apicbase import assortment as assortment_lib
 from ..apicbase.errors import ApicbaseError, ContentError
-from ..compat import sql_constraints
+from ..compat import cron_progress, sql_constraints
 from ..const import PUBLISH_BATCH, SYNC_STATES
 from .actions import error_text, is_apicbase_manager, notification, open_records, run_in_background
 from .system import as_system
@@ -333,7 +333,7 @@ class ApicbaseAssortment(models.Model):
             assortment._publish_pending()
         batch.publish_pending = False
         remaining = assortments_sudo.search_count([("publish_pending", "!=", False)])
-        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+        cron_progress(self.env, len(batch), remaining)
 
     def _publish_pending(self):
         try:

@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, UserError
 
 from ..apicbase.errors import ApicbaseError
 from ..apicbase.payload import identifier
-from ..compat import sql_constraints
+from ..compat import cron_progress, sql_constraints
 from ..const import PULL_BATCH
 from .actions import is_apicbase_manager, open_records, run_in_background
 from .system import as_system
@@ -130,7 +130,7 @@ class ApicbaseCustomer(models.Model):
                 batch |= customers_sudo.search([("company_id", "=", company.id), ("packages_due", "=", True)])
         batch.packages_due = False
         remaining = customers_sudo.search_count([("packages_due", "=", True)])
-        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+        cron_progress(self.env, len(batch), remaining)
 
     @api.model
     def _log_pull_failure(self, company, exc):

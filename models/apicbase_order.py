@@ -13,7 +13,7 @@ from odoo.tools import clean_context
 from ..apicbase import payload as apicbase_payload
 from ..apicbase.errors import PayloadError
 from ..apicbase.payload import naive_utc
-from ..compat import USER_GROUPS, sql_constraints
+from ..compat import USER_GROUPS, cron_progress, sql_constraints
 from ..const import APICBASE_STATUSES, INVOICE_STATUSES, ORDER_STATES, PROCESS_BATCH, RETRY_DELAYS
 from .actions import RELOAD, error_text, notification, open_records
 from .sale_order import ApicbaseMappingError
@@ -214,7 +214,7 @@ class ApicbaseOrder(models.Model):
                                  "transaction; left for the next run", record.name, record.apicbase_id, exc)
         # What this batch left (busy elsewhere) waits for the next run, not for the next call.
         remaining = self.search_count(due + [("id", "not in", batch.ids)])
-        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+        cron_progress(self.env, len(batch), remaining)
 
     @api.model
     def _stored_fields(self, company, order):

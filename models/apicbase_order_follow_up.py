@@ -15,6 +15,7 @@ from ..apicbase.client import PAGE_SIZE
 from ..apicbase.errors import ApicbaseError, PayloadError
 from ..apicbase.payload import naive_utc
 from ..const import FOLLOW_UP_BATCH, FOLLOW_UP_MAX_DAYS, RECOVERY_GRACE
+from ..compat import cron_progress
 from .actions import is_apicbase_manager, run_in_background
 from .system import as_system
 
@@ -282,7 +283,7 @@ class ApicbaseOrder(models.Model):
                 company._apicbase_record_follow_up(fields.Datetime.now(), error=exc)
                 company.apicbase_follow_up_run = False  # the next run starts it over
         remaining = len(running.filtered("apicbase_follow_up_run"))
-        self.env["ir.cron"]._notify_progress(done=len(company), remaining=remaining)
+        cron_progress(self.env, len(company), remaining)
 
     def action_reconcile(self):
         """Checks the connection at once (a wrong setting shows here), then leaves the follow-up,

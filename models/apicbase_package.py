@@ -11,7 +11,7 @@ from ..apicbase.client import ApiError
 from ..apicbase.errors import ContentError
 from ..apicbase.payload import identifier
 from .actions import open_records
-from ..compat import sql_constraints
+from ..compat import PRODUCT_PURCHASE_UOM, sql_constraints
 from ..const import UOM_BY_UNIT
 from .system import as_system
 
@@ -267,7 +267,7 @@ class ApicbasePackage(models.Model):
             "sale_ok": True,
             "type": "consu",
             "uom_id": uom.id,
-            "uom_po_id": uom.id,
+            **({PRODUCT_PURCHASE_UOM: uom.id} if PRODUCT_PURCHASE_UOM else {}),
             "apicbase_content": (not self.content_unreadable and self.content_label) or False,
             "apicbase_brand": self.brand or False,
             "apicbase_package_type": self.package_type or False,

@@ -2,6 +2,7 @@
 # tests/live are run by pytest (see tools/run-tests) and never by Odoo.
 from . import test_api_budget
 from . import test_catalogue
+from . import test_constraints
 from . import test_contradictions
 from . import test_health
 from . import test_invoice_reconciliation

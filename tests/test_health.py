@@ -1,4 +1,3 @@
-import threading
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -7,6 +6,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from ..apicbase.client import ApiError
+from ..compat import enter_registry_test_mode
 
 from .common import ApicbaseCase, SimulatorMixin, order_payload
 
@@ -134,10 +134,8 @@ class TestOverview(SimulatorMixin, ApicbaseCase):
     def test_an_api_error_is_kept_in_a_transaction_of_its_own(self):
         """Outside tests the error is written through a cursor of its own, which outlives the caller's
         rollback; here that cursor is the test's (registry test mode)."""
-        self.registry.enter_test_mode(self.cr)
-        self.addCleanup(self.registry.leave_test_mode)
-        with patch.object(threading.current_thread(), "testing", False), \
-                patch.object(type(self.registry), "cursor", wraps=self.registry.cursor) as cursor:
+        enter_registry_test_mode(self)
+        with patch.object(self.registry, "cursor", wraps=self.registry.cursor) as cursor:
             self.env["apicbase.api.error"]._record(self.company, "iter_events", ApiError("boom", status=502))
         cursor.assert_called_once()
         self.env.invalidate_all()

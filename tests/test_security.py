@@ -229,7 +229,7 @@ class TestApicbaseActionRights(SimulatorMixin, ApicbaseCase):
         self.assortment.auto_publish = True
         for xmlid in ("ir_cron_apicbase_publish_changed", "ir_cron_apicbase_poll_events",
                       "ir_cron_apicbase_pull_catalogue"):
-            self.env.ref(f"apicbase_connector.{xmlid}").method_direct_trigger()
+            self.run_scheduled(xmlid)
         self.assertTrue(self.assortment.last_published_at)
         self.assertTrue(self.company.apicbase_last_events_poll_at)
         self.assertEqual(len(self.env["apicbase.customer"].search([])), 3)

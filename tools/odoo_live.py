@@ -7,6 +7,7 @@ import ast
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -199,10 +200,15 @@ def database_copy(template, suffix):
     """A copy of the installed database ``template`` for one benchmark, dropped afterwards."""
     db = f"{template}_{suffix}"
     subprocess.run(["createdb", "-T", template, db], check=True)
+    # Its filestore too (asset bundles and other attachments live there, as tools/odoo-env copies).
+    filestore = os.path.join(os.environ.get("ODOO_DATA_DIR", os.path.expanduser("~/.local/share/Odoo")), "filestore")
+    if os.path.isdir(os.path.join(filestore, template)):
+        shutil.copytree(os.path.join(filestore, template), os.path.join(filestore, db), dirs_exist_ok=True)
     try:
         yield db
     finally:
         subprocess.run(["dropdb", "--if-exists", "--force", db], check=False)
+        shutil.rmtree(os.path.join(filestore, db), ignore_errors=True)
 
 
 def percentile(values, share):

@@ -113,6 +113,10 @@ class Odoo:
     def createdb(self, db):
         self.dropdb(db)
         subprocess.run(["createdb", "-T", self.template, db], check=True)
+        # Its filestore too: the asset bundles of Odoo's own tours live there (tools/odoo-env does the same).
+        template_files = os.path.expanduser(f"~/.local/share/Odoo/filestore/{self.template}")
+        if os.path.isdir(template_files):
+            shutil.copytree(template_files, os.path.expanduser(f"~/.local/share/Odoo/filestore/{db}"))
 
     @staticmethod
     def dropdb(db):

@@ -1,5 +1,5 @@
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openApp } from "@apicbase_connector/../tests/tours/apicbase_steps";
 
 /**
  * A sales manager publishes an assortment to Apicbase and reads the sync events Apicbase logged for
@@ -16,7 +16,7 @@ const currentState = (label) => ({
 registry.category("web_tour.tours").add("apicbase_assortment_tour", {
     url: "/odoo",
     steps: () => [
-        ...stepUtils.goToAppSteps("sale.sale_menu_root", "open Sales"),
+        ...openApp("sale.sale_menu_root", "open Sales"),
         {
             content: "open the Apicbase menu",
             trigger: ".o_main_navbar .o-dropdown[data-menu-xmlid='apicbase_connector.menu_apicbase_root']",

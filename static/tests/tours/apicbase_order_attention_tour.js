@@ -1,5 +1,5 @@
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openApp, saveForm } from "@apicbase_connector/../tests/tours/apicbase_steps";
 
 /**
  * A salesman opens an Apicbase order that needs attention, reads why (the customer number is
@@ -43,7 +43,7 @@ const openTheOrder = () => [
 registry.category("web_tour.tours").add("apicbase_order_attention_tour", {
     url: "/odoo",
     steps: () => [
-        ...stepUtils.goToAppSteps("sale.sale_menu_root", "open Sales"),
+        ...openApp("sale.sale_menu_root", "open Sales"),
         ...openTheOrder(),
         {
             content: "it needs attention",
@@ -88,7 +88,7 @@ registry.category("web_tour.tours").add("apicbase_order_attention_tour", {
             trigger: ".o_form_view .o_field_widget[name='apicbase_customer_number'] input",
             run: `edit ${NUMBER}`,
         },
-        ...stepUtils.saveForm(),
+        ...saveForm(),
         // Retry the order.
         ...openTheOrder(),
         {
