@@ -1,7 +1,7 @@
 {
     "name": "Apicbase Connector",
     "summary": "Publish your catalogue to Apicbase and receive its purchase orders as sale orders",
-    "version": "1.2.0",
+    "version": "1.3.0",
     "category": "Sales/Sales",
     "author": "Apicbase connector team",
     "website": "https://github.com/",

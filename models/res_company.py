@@ -9,8 +9,8 @@ from ..apicbase import content as content_lib
 from ..apicbase.client import ApicbaseClient, ApiError, url_problem
 from ..apicbase.errors import ContentError
 from ..compat import USER_GROUPS, sql_constraints
-from ..const import (DEFAULT_API_URL, DEFAULT_TOKEN_URL, REQUESTS_PER_MINUTE, REQUESTS_PER_MINUTE_PARAM,
-                     WEBHOOK_ROUTE, WEBHOOK_TOKEN_PATTERN)
+from ..const import (DEFAULT_API_URL, DEFAULT_TOKEN_URL, PRICE_RISE_THRESHOLD, REQUESTS_PER_MINUTE,
+                     REQUESTS_PER_MINUTE_PARAM, WEBHOOK_ROUTE, WEBHOOK_TOKEN_PATTERN)
 from .system import as_system
 
 _logger = logging.getLogger(__name__)
@@ -80,6 +80,12 @@ class ResCompany(models.Model):
         help="Receives the to-dos of invoices that disagree with Apicbase. Empty: the Apicbase responsible. "
              "Only someone who may read invoices gets them.", groups="base.group_user")
 
+    apicbase_price_rise_threshold = fields.Float(
+        string="Price Rise Threshold (%)", default=PRICE_RISE_THRESHOLD,
+        help="The hourly republish does not publish a file that raises a price by more than this "
+             "percentage, or removes an article a restaurant ordered in the last 90 days: the "
+             "assortment waits for a sales manager, who publishes it by hand after reading what changes. "
+             "0: prices are not checked.", groups="base.group_user")
     apicbase_unit_mapping = fields.Char(
         default="ml=cubic_centimeter, cl=cubic_centimeter, dl=cubic_centimeter",
         help="Units Apicbase does not take and the unit sent instead, e.g. cl=cubic_centimeter "
@@ -162,6 +168,11 @@ class ResCompany(models.Model):
     def _check_apicbase_reconcile_days(self):
         if any(company.apicbase_reconcile_days < 1 for company in self):
             raise ValidationError(self.env._("The Apicbase follow-up covers at least one day."))
+
+    @api.constrains("apicbase_price_rise_threshold")
+    def _check_apicbase_price_rise_threshold(self):
+        if any(company.apicbase_price_rise_threshold < 0 for company in self):
+            raise ValidationError(self.env._("The price rise threshold is a percentage of 0 or more (0: no check)."))
 
     @api.constrains("apicbase_invoice_days")
     def _check_apicbase_invoice_days(self):

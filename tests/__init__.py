@@ -8,6 +8,7 @@ from . import test_invoice_reconciliation
 from . import test_odoo_unchanged
 from . import test_order_intake
 from . import test_outbound
+from . import test_publish_changes
 from . import test_reconciliation
 from . import test_rights
 from . import test_security

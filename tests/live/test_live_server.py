@@ -126,5 +126,5 @@ env.cr.commit()
             assert upgrade.returncode == 0 and "ERROR" not in upgrade.stderr, upgrade.stderr
             assert psql(copy, "select digits from decimal_precision where name = 'Product Price'") == str(digits)
             assert psql(copy, "select latest_version from ir_module_module where name = 'apicbase_connector'") \
-                == "18.0.1.2.0"
+                == "18.0.1.3.0"
             assert psql(copy, todo) == "done", "an upgrade sends nobody to the settings again"
