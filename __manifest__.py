@@ -6,7 +6,7 @@
     "author": "Apicbase connector team",
     "website": "https://github.com/",
     "license": "LGPL-3",
-    "depends": ["sale_management"],
+    "depends": ["sale_management", "resource"],
     "external_dependencies": {"python": ["requests"]},
     "data": [
         "security/apicbase_security.xml",

@@ -1,3 +1,4 @@
+import datetime as dt
 import logging
 import secrets
 import zoneinfo
@@ -6,6 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..apicbase import content as content_lib
+from ..apicbase import lead_times
 from ..apicbase.client import ApicbaseClient, ApiError, url_problem
 from ..apicbase.errors import ContentError
 from ..compat import USER_GROUPS, sql_constraints
@@ -218,6 +220,29 @@ class ResCompany(models.Model):
             return zoneinfo.ZoneInfo(name)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return zoneinfo.ZoneInfo("UTC")
+
+    def _apicbase_working_days(self, first_day, tz):
+        """Whether a day is one of the company's working days, from ``first_day`` on: its working
+        hours' weekdays (Monday to Friday without working hours, every day with flexible hours)
+        and not one of its public holidays, whose days are read in ``tz``. Read as the system: the
+        calendar is the company's, whoever's order is checked."""
+        self.ensure_one()
+        calendar = as_system(self).resource_calendar_id
+        if not calendar:
+            return lead_times.weekdays_and_holidays(range(5))
+        if calendar.flexible_hours:
+            weekdays = range(7)
+        else:  # a calendar without hours is one nobody set up: the usual week
+            weekdays = {int(attendance.dayofweek) for attendance in calendar.attendance_ids
+                        if attendance.display_type != "line_section"} or range(5)
+        start = dt.datetime.combine(first_day, dt.time.min)
+        holidays = set()
+        for leave in calendar.global_leave_ids.filtered(lambda leave: leave.date_to >= start):
+            first, last = (lead_times.local_day(moment, tz) for moment in (leave.date_from, leave.date_to))
+            if lead_times.local_day(leave.date_to - dt.timedelta(microseconds=1), tz) < last:
+                last -= dt.timedelta(days=1)  # ends at midnight: that day is worked
+            holidays.update(first + dt.timedelta(days=offset) for offset in range((last - first).days + 1))
+        return lead_times.weekdays_and_holidays(weekdays, holidays)
 
     def _apicbase_invoice_responsible(self, sale=None):
         """Who is given the to-dos of invoices that disagree with Apicbase: the invoice responsible,

@@ -3,6 +3,7 @@
 from . import test_api_budget
 from . import test_catalogue
 from . import test_contradictions
+from . import test_delivery_dates
 from . import test_health
 from . import test_invoice_reconciliation
 from . import test_odoo_unchanged
