@@ -40,6 +40,15 @@ EVENT_CLOCK_SKEW = dt.timedelta(minutes=10)
 PROCESS_BATCH = 50  # stored orders turned into sale orders
 PULL_BATCH = 20  # customers whose packages are read
 PUBLISH_BATCH = 5  # assortments built and uploaded
+
+# -- what a publish changes ----------------------------------------------------------------------
+# A price rise above this percentage is not published by the hourly republish on its own (the
+# company's setting; 0 turns the check off).
+PRICE_RISE_THRESHOLD = 10.0
+# An article a restaurant ordered within these days is not removed from its file unseen.
+RECENT_ORDER_DAYS = 90
+# Rows of each kind of change a preview or a chatter note lists; the counts say the rest.
+CHANGES_SHOWN = 50
 FOLLOW_UP_BATCH = 5  # pages of purchase orders (of 200) followed up
 
 # -- vocabularies (selection values) ------------------------------------------------------------

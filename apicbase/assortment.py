@@ -182,3 +182,193 @@ def _json_default(value):
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+# ----------------------------------------------------------------------------------------------
+# What a new file changes against the last one Apicbase accepted
+# ----------------------------------------------------------------------------------------------
+
+# The package keys compared besides the article number and the price, in the order a person reads
+# them, with the words they are called by.
+FIELD_LABELS = {
+    "name": "name", "package_description": "content", "orderable": "orderable",
+    "order_multiplier": "order multiple", "lead_time": "lead time", "price_type_code": "price type",
+    "price_unit": "price unit", "weighted": "variable weight", "brand": "brand",
+    "package_type": "package type", "gtin": "GTIN", "description": "description", "shared_id": "shared id",
+}
+PERCENT_STEP = Decimal("0.1")
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """An article of a file: its number and its name there."""
+    third_party_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PriceChange:
+    third_party_id: str
+    name: str
+    old: Decimal
+    new: Decimal
+
+    @property
+    def rise(self):
+        return self.new > self.old
+
+    @property
+    def ratio_percent(self):
+        """The change in percent of the old price, exact; None when the old price was zero."""
+        return (self.new - self.old) * 100 / self.old if self.old else None
+
+    @property
+    def percent(self):
+        """The change in percent, to one decimal (half up), as people read it; None from zero."""
+        ratio = self.ratio_percent
+        return ratio.quantize(PERCENT_STEP, rounding=ROUND_HALF_UP) if ratio is not None else None
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    third_party_id: str
+    name: str
+    field: str
+    old: object
+    new: object
+
+    @property
+    def label(self):
+        return FIELD_LABELS.get(self.field, self.field)
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    """What a new file changes against the last one; ``known`` is False when there was none to
+    compare with (everything then counts as added)."""
+    added: tuple = ()
+    removed: tuple = ()
+    price_changes: tuple = ()
+    field_changes: tuple = ()
+    known: bool = True
+
+    @property
+    def changed(self):
+        return bool(self.added or self.removed or self.price_changes or self.field_changes)
+
+    @property
+    def rises(self):
+        return tuple(change for change in self.price_changes if change.rise)
+
+    @property
+    def falls(self):
+        return tuple(change for change in self.price_changes if not change.rise)
+
+    @property
+    def largest_rise(self):
+        """The largest rise in percent (None when there is none, or one from a zero price only)."""
+        percents = [change.percent for change in self.rises if change.percent is not None]
+        return max(percents) if percents else None
+
+    @property
+    def changed_articles(self):
+        """How many articles have another field changed (one article may have several)."""
+        return len({change.third_party_id for change in self.field_changes})
+
+    def rises_above(self, threshold):
+        """The price rises above ``threshold`` percent (a rise from zero is always one of them);
+        none when the threshold is empty or zero (the check is off)."""
+        if not threshold or threshold <= 0:
+            return ()
+        limit = Decimal(str(threshold))
+        return tuple(change for change in self.rises
+                     if change.ratio_percent is None or change.ratio_percent > limit)
+
+    @property
+    def summary(self):
+        """One readable line with the counts (English; Odoo renders its own, translated)."""
+        if not self.known:
+            return f"No earlier file to compare with: {len(self.added)} article(s) in the new file."
+        if not self.changed:
+            return "No change."
+        parts = []
+        if self.added:
+            parts.append(f"{len(self.added)} article(s) added")
+        if self.removed:
+            parts.append(f"{len(self.removed)} removed")
+        if self.price_changes:
+            prices = f"{len(self.price_changes)} price(s) changed ({len(self.rises)} up, {len(self.falls)} down"
+            if self.largest_rise is not None:
+                prices += f", largest rise +{self.largest_rise} %"
+            parts.append(prices + ")")
+        if self.field_changes:
+            parts.append(f"{len(self.field_changes)} other change(s) on {self.changed_articles} article(s)")
+        return ", ".join(parts) + "."
+
+
+def loads(raw):
+    """A file's packages from its bytes (``dumps``), decimals read as ``Decimal``."""
+    return json.loads(raw, parse_float=Decimal)
+
+
+def _by_article(packages):
+    # Through the file's own bytes: both sides compare as Apicbase would read them.
+    return {package["third_party_id"]: package for package in loads(dumps(list(packages)))}
+
+
+def _ref(package):
+    return ArticleRef(package["third_party_id"], package.get("name") or "")
+
+
+def _price(package):
+    price = package.get("price")
+    return Decimal(str(price)) if price is not None else None
+
+
+def diff_files(old, new):
+    """What the file ``new`` changes against ``old`` (lists of package dicts, as built or as read
+    back from a kept file; ``old`` None when no file was kept). Articles are matched by article
+    number; everything is listed in article-number order."""
+    after = _by_article(new)
+    if old is None:
+        return FileDiff(added=tuple(_ref(after[key]) for key in sorted(after)), known=False)
+    before = _by_article(old)
+    added = tuple(_ref(after[key]) for key in sorted(after.keys() - before.keys()))
+    removed = tuple(_ref(before[key]) for key in sorted(before.keys() - after.keys()))
+    prices, fields_changed = [], []
+    for key in sorted(before.keys() & after.keys()):
+        was, now = before[key], after[key]
+        name = now.get("name") or ""
+        old_price, new_price = _price(was), _price(now)
+        if old_price != new_price and old_price is not None and new_price is not None:
+            prices.append(PriceChange(key, name, old_price, new_price))
+        for field_name in _compared_fields(was, now):
+            if was.get(field_name) != now.get(field_name):
+                fields_changed.append(FieldChange(key, name, field_name, was.get(field_name), now.get(field_name)))
+    return FileDiff(added=added, removed=removed, price_changes=tuple(prices), field_changes=tuple(fields_changed))
+
+
+def _compared_fields(was, now):
+    """The keys of either package but the article number and the price: the known ones in
+    FIELD_LABELS' order, then any other in alphabetical order."""
+    keys = (was.keys() | now.keys()) - {"third_party_id", "price"}
+    return [key for key in FIELD_LABELS if key in keys] + sorted(keys - FIELD_LABELS.keys())
+
+
+def describe_value(field_name, value):
+    """A field's value as a person reads it: a content as its label, booleans as yes and no,
+    nothing as a dash."""
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if field_name == "package_description" and isinstance(value, dict):
+        try:
+            return content_lib.parse_description(value).label
+        except ContentError:
+            return json.dumps(value, default=str, sort_keys=True)
+    if field_name == "lead_time" and isinstance(value, str) and value.endswith(" 00:00:00"):
+        return f"{value.split(' ', 1)[0]} day(s)"
+    if field_name == "price_type_code":
+        return "per unit" if value == 1 else "per package"
+    return str(value)

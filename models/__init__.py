@@ -10,9 +10,11 @@ from . import apicbase_order_contradiction
 from . import apicbase_order_invoice
 from . import apicbase_sync_event
 from . import apicbase_assortment
+from . import apicbase_assortment_changes
 from . import apicbase_customer
 from . import apicbase_package
 from . import sale_order
+from . import sale_order_delivery
 from . import sale_order_line
 from . import apicbase_api_error
 from . import apicbase_api_budget

@@ -11,7 +11,7 @@ from odoo.tools.safe_eval import safe_eval
 from ..apicbase import assortment as assortment_lib
 from ..apicbase.errors import ApicbaseError, ContentError
 from ..compat import cron_progress, sql_constraints
-from ..const import PUBLISH_BATCH, SYNC_STATES
+from ..const import PUBLISH_BATCH, RECENT_ORDER_DAYS, SYNC_STATES
 from .actions import error_text, is_apicbase_manager, notification, open_records, run_in_background
 from .system import as_system
 
@@ -31,7 +31,7 @@ class ApicbaseAssortment(models.Model):
 
     _name = "apicbase.assortment"
     _description = "Apicbase Assortment"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "name"
     _check_company_auto = True
 
@@ -65,6 +65,24 @@ class ApicbaseAssortment(models.Model):
         help="To be published by the scheduled action now running: always (asked for by a person), "
              "or if its file changed (the hourly run).")
     last_published_hash = fields.Char(readonly=True, copy=False)
+    # The file itself, what every preview compares with: an attachment of the assortment's own,
+    # replaced at each publish (Odoo keeps one per record and field).
+    last_file = fields.Binary(
+        string="Last File Accepted", attachment=True, readonly=True, copy=False,
+        help="The assortment file Apicbase last accepted: what a new publish is compared with.")
+    last_file_name = fields.Char(readonly=True, copy=False)
+    publish_requested_by_id = fields.Many2one(
+        "res.users", readonly=True, copy=False,
+        help="Who asked for the publish the scheduled action is about to make (several assortments at once).")
+    publish_held = fields.Boolean(
+        string="Waiting for a Person", readonly=True, copy=False, index=True, tracking=True,
+        help="The hourly republish did not publish this file on its own (a price rise above the "
+             "threshold, an article the restaurant ordered lately removed): a sales manager publishes "
+             "it by hand after reading what changes.")
+    publish_held_reason = fields.Text(string="Why It Waits", readonly=True, copy=False)
+    publish_preview = fields.Html(
+        string="What Publishing Changes", compute="_compute_publish_preview",
+        help="The file a publish would send now, compared with the last one Apicbase accepted.")
     last_file_reference = fields.Char(string="Apicbase File", readonly=True, copy=False)
     last_package_count = fields.Integer(string="Packages Sent", readonly=True)
     last_rejected_count = fields.Integer(string="Products Left Out", readonly=True)
@@ -86,6 +104,10 @@ class ApicbaseAssortment(models.Model):
             [("assortment_id", "in", self.ids), ("current", "=", True)], ["assortment_id"], ["__count"]))
         for assortment in self:
             assortment.event_count = counts.get(assortment, 0)
+
+    def _compute_publish_preview(self):
+        for assortment in self:
+            assortment.publish_preview = assortment._preview_html()
 
     # ------------------------------------------------------------------
     # Building
@@ -209,8 +231,12 @@ class ApicbaseAssortment(models.Model):
     def action_validate(self):
         self.ensure_one()
         packages, rejected, articles = self._build()
-        self.write({"validation_report": self._report_html(packages, rejected, articles),
-                    "validation_checked_at": fields.Datetime.now()})
+        diff = self._changes(packages)
+        report = self._report_html(packages, rejected, articles)
+        # What a publish would change, with the file checked: one step shows both.
+        report += Markup("<h5>%s</h5>") % self.env._("What publishing changes") + self._changes_html(
+            diff, self._hold_reasons(diff))
+        self.write({"validation_report": report, "validation_checked_at": fields.Datetime.now()})
         if rejected:
             return notification(self.env._("%(bad)s of %(total)s product(s) would be rejected: see the Validation tab.",
                              bad=len(rejected), total=len(articles)), "warning")
@@ -252,15 +278,21 @@ class ApicbaseAssortment(models.Model):
         # Marked as the system below, so the caller's own right to each one is checked first.
         self.check_access("write")
         if len(self) > 1:
-            as_system(self).publish_pending = "always"
+            as_system(self).write({"publish_pending": "always", "publish_requested_by_id": self.env.uid})
             return run_in_background(self.env, "apicbase_connector.ir_cron_apicbase_publish_changed", self.env._(
                 "%s assortments are being published in the background; each one's chatter tells when "
                 "it is done, or why not.", len(self)))
-        self._publish()
-        return notification(self.env._("Published. Apicbase processes the file in the background; its events "
-                                       "appear here once read."), "success")
+        published_before = bool(self.last_published_hash)
+        diff = self._publish()
+        return notification(self.env._("Published. %(changes)s Apicbase processes the file in the background; "
+                                       "its events appear here once read.",
+                                       changes=self._changes_head(diff, published_before)),
+                            "success")
 
-    def _publish(self, packages=None, rejected=None):
+    def _publish(self, packages=None, rejected=None, diff=None, by=None):
+        """Sends the file (built now unless given), keeps it as the one Apicbase holds and says in the
+        chatter who published it and what it changed; returns what it changed (a FileDiff). ``by``:
+        who published, when it is not the user (the scheduled action publishing for someone)."""
         self.ensure_one()
         if packages is None:
             packages, rejected, _articles = self._build()
@@ -273,6 +305,10 @@ class ApicbaseAssortment(models.Model):
         except ApicbaseError as exc:
             raise UserError(self.env._("Apicbase refused the assortment %(name)s: %(error)s", name=self.name,
                                        error=exc)) from None
+        # Compared before the kept file is replaced by this one.
+        diff = diff or self._changes(packages)
+        published_before = bool(self.last_published_hash)
+        self._keep_file(packages)
         # Events of earlier files no longer describe what Apicbase holds.
         self.event_ids.filtered("current").write({"current": False})
         self.write({
@@ -288,11 +324,10 @@ class ApicbaseAssortment(models.Model):
         poll = self.env.ref("apicbase_connector.ir_cron_apicbase_poll_events", raise_if_not_found=False)
         if poll:
             as_system(poll)._trigger(fields.Datetime.now() + datetime.timedelta(minutes=2))
-        body = self.env._("Published %(count)s package(s) to Apicbase for customer number %(number)s.",
-                          count=len(packages), number=self.customer_number)
-        if rejected:
-            body += " " + self.env._("Left out (invalid): %s.", ", ".join(sorted(rejected)))
-        self.message_post(body=body)
+        by = by or self.env.user.name
+        self._release(self.env._("Published by %s.", by))
+        self.message_post(body=self._published_note(packages, rejected, diff, by, published_before))
+        return diff
 
     def action_view_events(self):
         self.ensure_one()
@@ -320,6 +355,16 @@ class ApicbaseAssortment(models.Model):
     # Scheduled
     # ------------------------------------------------------------------
 
+    def _publish_if_nothing_holds(self, packages, rejected):
+        """The hourly republish of a changed file: sent, unless what it changes should be seen by a
+        person first (see _hold_reasons), in which case the assortment waits for one."""
+        diff = self._changes(packages)
+        reasons = self._hold_reasons(diff)
+        if reasons:
+            self._hold(diff, reasons)
+        else:
+            self._publish(packages, rejected, diff=diff, by=self.env._("the hourly republish"))
+
     @api.model
     def _cron_publish_changed(self, limit=PUBLISH_BATCH):
         """Publishes the assortments people asked for, and each automatic one whose file would
@@ -331,7 +376,7 @@ class ApicbaseAssortment(models.Model):
         batch = assortments_sudo.search([("publish_pending", "!=", False)], limit=limit, order="id")
         for assortment in batch:
             assortment._publish_pending()
-        batch.publish_pending = False
+        batch.write({"publish_pending": False, "publish_requested_by_id": False})
         remaining = assortments_sudo.search_count([("publish_pending", "!=", False)])
         cron_progress(self.env, len(batch), remaining)
 
@@ -339,9 +384,12 @@ class ApicbaseAssortment(models.Model):
         try:
             with self.env.cr.savepoint():
                 packages, rejected, _articles = self._build()
-                if self.publish_pending == "always" or (
-                        packages and assortment_lib.file_hash(packages) != self.last_published_hash):
-                    self._publish(packages, rejected)
+                if self.publish_pending == "always":  # a person asked for it
+                    self._publish(packages, rejected, by=self.publish_requested_by_id.name)
+                elif packages and assortment_lib.file_hash(packages) != self.last_published_hash:
+                    self._publish_if_nothing_holds(packages, rejected)
+                elif self.publish_held:
+                    self._release(self.env._("Nothing left to publish: the file is again the one Apicbase holds."))
         except Exception as exc:  # noqa: BLE001 - one broken assortment must not stop the others
             _logger.warning("Apicbase assortment %s not published: %s", self.id, exc,
                             exc_info=not isinstance(exc, (ApicbaseError, UserError)))

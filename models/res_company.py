@@ -1,3 +1,4 @@
+import datetime as dt
 import logging
 import secrets
 import zoneinfo
@@ -6,11 +7,12 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..apicbase import content as content_lib
+from ..apicbase import lead_times
 from ..apicbase.client import ApicbaseClient, ApiError, url_problem
 from ..apicbase.errors import ContentError
 from ..compat import USER_GROUPS, sql_constraints
-from ..const import (DEFAULT_API_URL, DEFAULT_TOKEN_URL, REQUESTS_PER_MINUTE, REQUESTS_PER_MINUTE_PARAM,
-                     WEBHOOK_ROUTE, WEBHOOK_TOKEN_PATTERN)
+from ..const import (DEFAULT_API_URL, DEFAULT_TOKEN_URL, PRICE_RISE_THRESHOLD, REQUESTS_PER_MINUTE,
+                     REQUESTS_PER_MINUTE_PARAM, WEBHOOK_ROUTE, WEBHOOK_TOKEN_PATTERN)
 from .system import as_system
 
 _logger = logging.getLogger(__name__)
@@ -80,6 +82,12 @@ class ResCompany(models.Model):
         help="Receives the to-dos of invoices that disagree with Apicbase. Empty: the Apicbase responsible. "
              "Only someone who may read invoices gets them.", groups="base.group_user")
 
+    apicbase_price_rise_threshold = fields.Float(
+        string="Price Rise Threshold (%)", default=PRICE_RISE_THRESHOLD,
+        help="The hourly republish does not publish a file that raises a price by more than this "
+             "percentage, or removes an article a restaurant ordered in the last 90 days: the "
+             "assortment waits for a sales manager, who publishes it by hand after reading what changes. "
+             "0: prices are not checked.", groups="base.group_user")
     apicbase_unit_mapping = fields.Char(
         default="ml=cubic_centimeter, cl=cubic_centimeter, dl=cubic_centimeter",
         help="Units Apicbase does not take and the unit sent instead, e.g. cl=cubic_centimeter "
@@ -163,6 +171,11 @@ class ResCompany(models.Model):
         if any(company.apicbase_reconcile_days < 1 for company in self):
             raise ValidationError(self.env._("The Apicbase follow-up covers at least one day."))
 
+    @api.constrains("apicbase_price_rise_threshold")
+    def _check_apicbase_price_rise_threshold(self):
+        if any(company.apicbase_price_rise_threshold < 0 for company in self):
+            raise ValidationError(self.env._("The price rise threshold is a percentage of 0 or more (0: no check)."))
+
     @api.constrains("apicbase_invoice_days")
     def _check_apicbase_invoice_days(self):
         if any(company.apicbase_invoice_days < 1 for company in self):
@@ -207,6 +220,29 @@ class ResCompany(models.Model):
             return zoneinfo.ZoneInfo(name)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return zoneinfo.ZoneInfo("UTC")
+
+    def _apicbase_working_days(self, first_day, tz):
+        """Whether a day is one of the company's working days, from ``first_day`` on: its working
+        hours' weekdays (Monday to Friday without working hours, every day with flexible hours)
+        and not one of its public holidays, whose days are read in ``tz``. Read as the system: the
+        calendar is the company's, whoever's order is checked."""
+        self.ensure_one()
+        calendar = as_system(self).resource_calendar_id
+        if not calendar:
+            return lead_times.weekdays_and_holidays(range(5))
+        if calendar.flexible_hours:
+            weekdays = range(7)
+        else:  # a calendar without hours is one nobody set up: the usual week
+            weekdays = {int(attendance.dayofweek) for attendance in calendar.attendance_ids
+                        if attendance.display_type != "line_section"} or range(5)
+        start = dt.datetime.combine(first_day, dt.time.min)
+        holidays = set()
+        for leave in calendar.global_leave_ids.filtered(lambda leave: leave.date_to >= start):
+            first, last = (lead_times.local_day(moment, tz) for moment in (leave.date_from, leave.date_to))
+            if lead_times.local_day(leave.date_to - dt.timedelta(microseconds=1), tz) < last:
+                last -= dt.timedelta(days=1)  # ends at midnight: that day is worked
+            holidays.update(first + dt.timedelta(days=offset) for offset in range((last - first).days + 1))
+        return lead_times.weekdays_and_holidays(weekdays, holidays)
 
     def _apicbase_invoice_responsible(self, sale=None):
         """Who is given the to-dos of invoices that disagree with Apicbase: the invoice responsible,

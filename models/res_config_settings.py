@@ -25,6 +25,7 @@ class ResConfigSettings(models.TransientModel):
     apicbase_invoice_user_id = fields.Many2one(related="company_id.apicbase_invoice_user_id", readonly=False)
     apicbase_acknowledge = fields.Boolean(related="company_id.apicbase_acknowledge", readonly=False)
     apicbase_unit_mapping = fields.Char(related="company_id.apicbase_unit_mapping", readonly=False)
+    apicbase_price_rise_threshold = fields.Float(related="company_id.apicbase_price_rise_threshold", readonly=False)
     apicbase_webhook_url = fields.Char(compute="_compute_apicbase_webhook_url")
     apicbase_last_publish_at = fields.Datetime(related="company_id.apicbase_last_publish_at")
     apicbase_last_events_poll_at = fields.Datetime(related="company_id.apicbase_last_events_poll_at")

@@ -109,6 +109,7 @@ class SaleOrder(models.Model):
             mail_create_nolog=True, mail_create_nosubscribe=True, mail_auto_subscribe_no_notify=True,
         ).create(self._apicbase_values(inbox, order, partner))
         sale._apicbase_create_lines(order, products)
+        sale._apicbase_check_delivery_date(notify=True)
         sale._apicbase_log_origin(inbox, order)
         if company.apicbase_auto_confirm:
             sale._apicbase_try_confirm()

@@ -191,7 +191,9 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
         manager = self.sales_manager("Pia Publisher", "apicbase_publish_manager")
         assortments = self.make_assortment("CUST-7") | self.make_assortment("CUST-8") | self.make_assortment("CUST-9")
         assortments.auto_publish = False
-        self.make_assortment("CUST-10", products=self.tomatoes).last_published_hash = "stale"
+        stale = self.make_assortment("CUST-10", products=self.tomatoes)
+        stale._keep_file(stale._build()[0])  # a file kept, whose hash the last publish did not leave
+        stale.last_published_hash = "stale"
         empty = self.make_assortment("CUST-11")
         empty.write({"auto_publish": False, "product_ids": [(5,)]})
         assortments |= empty

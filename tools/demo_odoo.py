@@ -5,6 +5,7 @@
         --client-secret SECRET --webhook-secret SECRET
     python tools/demo_odoo.py check --url URL --db DB
     python tools/demo_odoo.py invoice --url URL --db DB
+    python tools/demo_odoo.py price-rise --url URL --db DB
     python tools/demo_odoo.py serve --url URL --db DB --sim-host 0.0.0.0 --sim-port 8090 \
         --sim-url http://127.0.0.1:8090 [--base-url http://localhost:8069]
 
@@ -15,8 +16,11 @@ reads the sync events once Apicbase processed the files and reads Apicbase's cus
 the one naming an unknown article waiting in the inbox as *Needs attention*; exit status 0 when
 all is as expected, else 1 with what is wrong. ``invoice`` confirms and invoices the order the
 restaurant has since marked paid in Apicbase, leaves the invoice open, runs the follow-up once and
-checks that the disagreement shows (on the order and on the overview). ``bash tools/demo`` runs
-these three.
+checks that the disagreement shows (on the order and on the overview). ``price-rise`` raises
+Brasserie du Parc's cola price by 30 %, runs the hourly republish once and checks that the assortment
+waits for a sales manager (with a to-do) instead of being published. ``bash tools/demo`` runs these
+four; ``check`` also makes sure the order asking for beef tomorrow is flagged Delivery Asked Too
+Early, with a to-do for its salesperson, and no other order is.
 
 ``serve`` is the whole demo in one process, for docker-compose.yml: it waits until Odoo answers
 with the addon installed, starts the simulator, configures, publishes, lets the simulator send its
@@ -32,7 +36,13 @@ import time
 import urllib.request
 import xmlrpc.client
 
-from demo_simulator import PAID_ORDER, PRICE_DIFFERS_ORDER, UNKNOWN_ARTICLE, UNKNOWN_ARTICLE_ORDER, demo_orders
+from demo_simulator import (PAID_ORDER, PRICE_DIFFERS_ORDER, TOO_EARLY_ORDER, UNKNOWN_ARTICLE,
+                            UNKNOWN_ARTICLE_ORDER, demo_orders)
+
+# The price the restaurant Brasserie du Parc pays for a cola tray rises 30 % (18.50 -> 24.05), above
+# the default threshold: the hourly republish leaves its assortment to a sales manager.
+PRICE_RISE_CUSTOMER, PRICE_RISE_ARTICLE, PRICE_RISE_TO = "CUST-2", "COLA-4X6X33", 24.05
+TOO_EARLY_TODO = "Call the restaurant: delivery asked too early"
 
 LOGIN = PASSWORD = "admin"  # a fresh Odoo database's administrator
 
@@ -133,7 +143,8 @@ def check(odoo):
             continue
         sale = odoo("sale.order", "read", [record["sale_order_id"][0]],
                     ["name", "state", "partner_id", "client_order_ref", "order_line", "amount_untaxed",
-                     "apicbase_price_mismatch"])[0]
+                     "apicbase_price_mismatch", "apicbase_delivery_too_early", "apicbase_delivery_warning",
+                     "activity_ids"])[0]
         partner = odoo("res.partner", "read", [sale["partner_id"][0]], ["apicbase_customer_number"])[0]
         if partner["apicbase_customer_number"] != order["supplier_customer_number"]:
             problems.append(f"{label}: sale order {sale['name']} is for {sale['partner_id'][1]}")
@@ -147,6 +158,15 @@ def check(odoo):
         elif sale["apicbase_price_mismatch"] != (order["id"] == PRICE_DIFFERS_ORDER):
             problems.append(f"{label}: sale order {sale['name']} is "
                             f"{'' if sale['apicbase_price_mismatch'] else 'not '}flagged Apicbase Price Differs")
+        elif sale["apicbase_delivery_too_early"] != (order["id"] == TOO_EARLY_ORDER):
+            problems.append(f"{label}: sale order {sale['name']} is "
+                            f"{'' if sale['apicbase_delivery_too_early'] else 'not '}flagged Delivery Asked Too Early")
+        elif sale["apicbase_delivery_too_early"] and not odoo(
+                "mail.activity", "search_count", [("id", "in", sale["activity_ids"]), ("summary", "=", TOO_EARLY_TODO)]):
+            problems.append(f"{label}: sale order {sale['name']} asks too early, but nobody was asked to call")
+        elif sale["apicbase_delivery_too_early"]:
+            print(f"ok  {label}: sale order {sale['name']} asks for delivery too early, the salesperson is to "
+                  f"call: {sale['apicbase_delivery_warning']}")
         else:
             print(f"ok  {label}: sale order {sale['name']} for {sale['partner_id'][1]}, "
                   f"{len(sale['order_line'])} line(s), {sale['amount_untaxed']:.2f} untaxed")
@@ -186,6 +206,31 @@ def invoice(odoo):
     return 0
 
 
+def price_rise(odoo):
+    """Brasserie du Parc's cola price raised 30 % in its pricelist, the hourly republish run once (as
+    Run Manually does): the assortment must wait for a sales manager, unpublished."""
+    [assortment] = odoo("apicbase.assortment", "search_read", [("customer_number", "=", PRICE_RISE_CUSTOMER)],
+                        ["name", "pricelist_id", "last_published_at"])
+    [product] = odoo("product.product", "search", [("default_code", "=", PRICE_RISE_ARTICLE)])
+    items = odoo("product.pricelist.item", "search", [("pricelist_id", "=", assortment["pricelist_id"][0]),
+                                                      ("product_id", "=", product)])
+    odoo("product.pricelist.item", "write", items, {"fixed_price": PRICE_RISE_TO})
+    [cron] = odoo("ir.model.data", "search_read", [("module", "=", "apicbase_connector"),
+                                                   ("name", "=", "ir_cron_apicbase_publish_changed")], ["res_id"])
+    odoo("ir.cron", "method_direct_trigger", [cron["res_id"]])
+    [after] = odoo("apicbase.assortment", "read", [assortment["id"]],
+                   ["publish_held", "publish_held_reason", "publish_review_activity_id", "last_published_at"])
+    label = f"{assortment['name']} ({PRICE_RISE_CUSTOMER})"
+    if not after["publish_held"] or not after["publish_review_activity_id"] \
+            or after["last_published_at"] != assortment["last_published_at"]:
+        print(f"BAD {label}: its cola price rose 30 %, expected to wait for a sales manager unpublished; got "
+              f"waiting {after['publish_held']}, to-do {after['publish_review_activity_id']}, last published "
+              f"{after['last_published_at']} (before: {assortment['last_published_at']})")
+        return 1
+    print(f"ok  {label}: not republished on its own, waits for a sales manager: {after['publish_held_reason']}")
+    return 0
+
+
 def _wait_for_addon(url, db, timeout):
     """The Odoo of ``url`` once it answers and ``db`` has the addon (the first start of the Docker
     demo initialises the database and installs it: minutes)."""
@@ -219,7 +264,7 @@ def serve(args):
         configure(odoo, args.sim_url, client_id, client_secret, webhook_secret, args.base_url)
         token = odoo("res.company", "read", [odoo.company_id], ["apicbase_webhook_token"])[0]["apicbase_webhook_token"]
         send_orders(sim, f"{odoo.url}/apicbase/webhook/{token}", webhook_secret)
-        result = check(odoo) or invoice(odoo)
+        result = check(odoo) or invoice(odoo) or price_rise(odoo)
         print(("The demo works" if result == 0 else "The demo does NOT work (BAD lines above)")
               + f": log in at {args.base_url or odoo.url} as admin / admin (database {args.db}).", flush=True)
         stop = threading.Event()
@@ -233,7 +278,7 @@ def serve(args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("configure", "check", "invoice", "serve"))
+    parser.add_argument("command", choices=("configure", "check", "invoice", "price-rise", "serve"))
     parser.add_argument("--url", required=True, help="Odoo, as this program reaches it")
     parser.add_argument("--db", required=True)
     parser.add_argument("--sim-url", help="the simulator, as Odoo reaches it")
@@ -253,6 +298,8 @@ def main(argv=None):
             return check(odoo)
         if args.command == "invoice":
             return invoice(odoo)
+        if args.command == "price-rise":
+            return price_rise(odoo)
         configure(odoo, args.sim_url, args.client_id, args.client_secret, args.webhook_secret, args.base_url)
         return 0
     except xmlrpc.client.Fault as exc:

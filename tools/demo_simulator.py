@@ -29,22 +29,26 @@ UNKNOWN_ARTICLE_ORDER = "po-2004"
 PRICE_DIFFERS_ORDER = "po-2003"  # its Apicbase price is not the customer's pricelist price
 # Delivered, and marked paid by the restaurant once its orders are sent, while its invoice is open in Odoo.
 PAID_ORDER = "po-2001"
+# Asks for beef (two working days of lead time in the demo catalogue) tomorrow: accepted, flagged
+# Delivery Asked Too Early, the salesperson asked to call the restaurant.
+TOO_EARLY_ORDER = "po-1002"
 
 
 def demo_orders(now=None):
     """The demo's purchase orders, ordered minutes ago (so the hourly follow-up finds them held, not
-    missing) for delivery tomorrow morning."""
+    missing) for delivery tomorrow morning; the other one with beef in a week, which its lead time
+    allows."""
     now = now or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     tomorrow = (now + dt.timedelta(days=1)).replace(hour=5, minute=0, second=0)
 
-    def order(order_id, number, customer, minutes_ago, owner, lines, remarks=None):
+    def order(order_id, number, customer, minutes_ago, owner, lines, remarks=None, delivery=tomorrow):
         return purchase_order(order_id, "ORDERED", isoformat(now - dt.timedelta(minutes=minutes_ago)),
-                              isoformat(tomorrow), lines, order_number=number, supplier_customer_number=customer,
+                              isoformat(delivery), lines, order_number=number, supplier_customer_number=customer,
                               owned_by={"username": owner}, order_remarks=remarks)
 
     return [
-        # The seed's ORDERED order (Bistro Anna), dated today.
-        order("po-1002", "PO-1002", "CUST-1", 9, "chef.anna",
+        # The seed's ORDERED order (Bistro Anna), dated today: beef tomorrow is too early.
+        order(TOO_EARLY_ORDER, "PO-1002", "CUST-1", 9, "chef.anna",
               [order_line("POT-3X1KG", "Potatoes", "5.400", 2),
                order_line("COLA-4X6X33", "Cola 33 cl", "19.990", 2),
                order_line("BEEF-KG", "Beef", "24.500", 3)],
@@ -63,7 +67,7 @@ def demo_orders(now=None):
         order(PRICE_DIFFERS_ORDER, "BDP-0413", "CUST-2", 6, "marc.brasserie",
               [order_line("BEEF-KG", "Beef", "24.500", 5),
                order_line("POT-1KG", "Potatoes", "1.850", 20)],
-              remarks="Steak night on Friday"),
+              remarks="Steak night next week", delivery=tomorrow + dt.timedelta(days=6)),
         # An article Odoo does not know: the order waits in the inbox for a person.
         order(UNKNOWN_ARTICLE_ORDER, "PO-1004", "CUST-1", 5, "chef.anna",
               [order_line("POT-1KG", "Potatoes", "1.950", 5),

@@ -225,3 +225,131 @@ def test_the_file_hash_changes_with_the_content_only():
     assert assortment.file_hash(one) == assortment.file_hash(same)
     assert assortment.file_hash(one) != assortment.file_hash(other)
     assert len(assortment.file_hash(one)) == 64 and int(assortment.file_hash(one), 16) >= 0  # SHA-256, hex
+
+
+# --- what a new file changes against the last one Apicbase accepted ---------------------------
+
+def file_of(*articles):
+    return [assortment.build_package(item) for item in articles]
+
+
+def kept(packages):
+    """The file as it comes back from its attachment: its own bytes, read again."""
+    return assortment.loads(assortment.dumps(packages))
+
+
+def test_an_unchanged_file_changes_nothing_even_read_back_from_its_bytes():
+    packages = file_of(article(), article(third_party_id="TOM-1KG", name="Tomatoes", price=Decimal("2.4"),
+                                          content_label="1 kg"))
+    diff = assortment.diff_files(kept(packages), packages)
+    assert not diff.changed and diff.known
+    assert diff.summary == "No change."
+    assert diff.rises_above(10) == ()
+
+
+def test_added_and_removed_articles_are_named_in_article_number_order():
+    old = file_of(article(), article(third_party_id="BEEF-KG", name="Beef", content_label="1 kg"))
+    new = file_of(article(), article(third_party_id="ZUCCHINI", name="Zucchini", content_label="1 kg"),
+                  article(third_party_id="APPLE", name="Apples", content_label="1 kg"))
+    diff = assortment.diff_files(kept(old), new)
+    assert diff.added == (assortment.ArticleRef("APPLE", "Apples"), assortment.ArticleRef("ZUCCHINI", "Zucchini"))
+    assert diff.removed == (assortment.ArticleRef("BEEF-KG", "Beef"),)
+    assert diff.price_changes == () and diff.field_changes == ()
+    assert diff.summary == "2 article(s) added, 1 removed."
+
+
+def test_a_price_change_has_its_old_and_new_price_and_its_percentage():
+    old = file_of(article(price=Decimal("18.5")), article(third_party_id="TOM", price=Decimal("3")))
+    new = file_of(article(price=Decimal("24.05")), article(third_party_id="TOM", price=Decimal("2.7")))
+    diff = assortment.diff_files(kept(old), new)
+    rise, fall = diff.price_changes
+    assert (rise.third_party_id, rise.old, rise.new, rise.percent, rise.rise) == (
+        "COLA-24", Decimal("18.5"), Decimal("24.05"), Decimal("30.0"), True)
+    assert (fall.third_party_id, fall.percent, fall.rise) == ("TOM", Decimal("-10.0"), False)
+    assert diff.rises == (rise,) and diff.falls == (fall,) and diff.largest_rise == Decimal("30.0")
+    assert diff.summary == "2 price(s) changed (1 up, 1 down, largest rise +30.0 %)."
+
+
+def test_the_percentage_is_rounded_half_up_to_one_decimal():
+    diff = assortment.diff_files(kept(file_of(article(price=Decimal("8")))), file_of(article(price=Decimal("8.324"))))
+    assert diff.price_changes[0].percent == Decimal("4.1")  # 4.05 exactly
+    assert diff.price_changes[0].ratio_percent == Decimal("4.05")
+
+
+def test_a_rise_above_the_threshold_is_found_and_one_at_it_is_not():
+    old = file_of(article(third_party_id="A", price=Decimal("10")), article(third_party_id="B", price=Decimal("10")),
+                  article(third_party_id="C", price=Decimal("10")))
+    new = file_of(article(third_party_id="A", price=Decimal("11")), article(third_party_id="B", price=Decimal("11.001")),
+                  article(third_party_id="C", price=Decimal("5")))
+    diff = assortment.diff_files(kept(old), new)
+    assert [change.third_party_id for change in diff.rises_above(10)] == ["B"]
+    assert [change.third_party_id for change in diff.rises_above(Decimal("9.99"))] == ["A", "B"]
+    assert [change.third_party_id for change in diff.rises_above(10.0)] == ["B"], "a float threshold, as Odoo's"
+    for off in (0, None, -5):
+        assert diff.rises_above(off) == (), "empty or zero: the check is off"
+
+
+def test_a_rise_from_a_zero_price_is_always_above_the_threshold():
+    diff = assortment.diff_files(kept(file_of(article(price=Decimal("0")))), file_of(article(price=Decimal("1"))))
+    [change] = diff.price_changes
+    assert change.percent is None and change.ratio_percent is None
+    assert diff.rises_above(50) == (change,)
+    assert diff.largest_rise is None
+    assert diff.summary == "1 price(s) changed (1 up, 0 down)."
+
+
+def test_other_fields_are_compared_and_named_as_people_call_them():
+    old = file_of(article(name="Cola", lead_time_days=None, orderable=True))
+    new = file_of(article(name="Cola Zero", content_label="6 x 33 cl", orderable=False, order_multiplier=6,
+                          lead_time_days=2, brand="Cola Co"))
+    diff = assortment.diff_files(kept(old), new)
+    assert [(change.label, change.old, change.new) for change in diff.field_changes] == [
+        ("name", "Cola", "Cola Zero"),
+        ("content", COLA_DESCRIPTION, {"quantity": 6, "package": {"quantity": 330, "unit_name": "cubic_centimeter"}}),
+        ("orderable", True, False),
+        ("order multiple", None, 6),
+        ("lead time", None, "2 00:00:00"),
+        ("brand", None, "Cola Co"),
+    ]
+    assert {change.name for change in diff.field_changes} == {"Cola Zero"}, "named as in the new file"
+    assert diff.changed_articles == 1
+    assert diff.summary == "6 other change(s) on 1 article(s)."
+
+
+def test_a_key_no_label_knows_is_still_compared():
+    old = [{**assortment.build_package(article()), "novelty": 1}]
+    diff = assortment.diff_files(old, [{**assortment.build_package(article()), "novelty": 2}])
+    assert [(change.field, change.label) for change in diff.field_changes] == [("novelty", "novelty")]
+
+
+def test_without_a_kept_file_everything_is_new_and_said_to_be_unknown():
+    diff = assortment.diff_files(None, file_of(article(third_party_id="B"), article(third_party_id="A")))
+    assert not diff.known and diff.changed
+    assert [ref.third_party_id for ref in diff.added] == ["A", "B"]
+    assert diff.summary == "No earlier file to compare with: 2 article(s) in the new file."
+
+
+def test_everything_at_once_is_counted_in_one_readable_line():
+    old = file_of(article(), article(third_party_id="GONE", name="Gone"))
+    new = file_of(article(price=Decimal("24.05"), lead_time_days=2), article(third_party_id="NEW", name="New"))
+    assert assortment.diff_files(kept(old), new).summary == (
+        "1 article(s) added, 1 removed, 1 price(s) changed (1 up, 0 down, largest rise +30.0 %), "
+        "1 other change(s) on 1 article(s).")
+
+
+@pytest.mark.parametrize("field, value, shown", [
+    ("package_description", COLA_DESCRIPTION, "4 × 6 × 330 cubic_centimeter"),
+    ("package_description", {"quantity": 6, "unit_name": "bottle"}, '{"quantity": 6, "unit_name": "bottle"}'),
+    ("lead_time", "3 00:00:00", "3 day(s)"),
+    ("lead_time", "1 02:00:00", "1 02:00:00"),
+    ("orderable", True, "yes"), ("orderable", False, "no"),
+    ("order_multiplier", None, "-"), ("brand", "", "-"), ("order_multiplier", 6, "6"),
+    ("price_type_code", 1, "per unit"), ("price_type_code", 0, "per package"),
+])
+def test_values_are_described_as_people_read_them(field, value, shown):
+    assert assortment.describe_value(field, value) == shown
+
+
+def test_a_kept_file_reads_its_prices_as_exact_decimals():
+    [package] = assortment.loads(assortment.dumps(file_of(article(price=Decimal("0.125")))))
+    assert package["price"] == Decimal("0.125") and isinstance(package["price"], Decimal)
