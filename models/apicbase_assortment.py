@@ -11,7 +11,7 @@ from odoo.tools.safe_eval import safe_eval
 from ..apicbase import assortment as assortment_lib
 from ..apicbase.errors import ApicbaseError, ContentError
 from ..compat import cron_progress, sql_constraints
-from ..const import PUBLISH_BATCH, RECENT_ORDER_DAYS, SYNC_STATES
+from ..const import PUBLISH_BATCH, SYNC_STATES
 from .actions import error_text, is_apicbase_manager, notification, open_records, run_in_background
 from .system import as_system
 

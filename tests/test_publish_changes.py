@@ -243,8 +243,8 @@ class TestPublishChanges(SimulatorMixin, ApicbaseCase):
         self.hourly()
         self.assertEqual(len(self.sim.files), files)
         self.assertTrue(assortment.publish_held)
-        self.assertEqual(assortment.publish_held_reason,
-                         "TOM-1KG (Tomatoes 1 kg): removed from the file, but Bistro Anna ordered it in the last 90 days.")
+        self.assertEqual(assortment.publish_held_reason, "TOM-1KG (Tomatoes 1 kg): removed from the file, "
+                                                         "but Bistro Anna ordered it in the last 90 days.")
 
     def test_a_removal_of_articles_nobody_ordered_lately_is_published(self):
         assortment = self.published(self.tomatoes | self.cola)

@@ -114,6 +114,20 @@ def configure(odoo, sim_url, client_id, client_secret, webhook_secret, base_url=
         f"{c['customer_number']} = {c['partner_id'][1] if c['partner_id'] else '(not linked)'}" for c in customers))
 
 
+def unknown_article_problems(label, record):
+    """What is wrong with the inbox record of the order naming an unknown article (nothing: printed)."""
+    if record["state"] != "failed" or record["failure_reason"] != "mapping":
+        return [f"{label}: expected to need attention (unknown article), but its state is "
+                f"{record['state']} / {record['failure_reason']}"]
+    if UNKNOWN_ARTICLE not in (record["error_message"] or ""):
+        return [f"{label}: needs attention, but its problem does not name {UNKNOWN_ARTICLE}: "
+                f"{record['error_message']!r}"]
+    if not record["activity_ids"]:
+        return [f"{label}: needs attention, but nobody was given an activity"]
+    print(f"ok  {label}: needs attention, as it should: {record['error_message']}")
+    return []
+
+
 def check(odoo):
     problems = []
     for order in demo_orders():
@@ -126,16 +140,7 @@ def check(odoo):
             continue
         record = found[0]
         if order["id"] == UNKNOWN_ARTICLE_ORDER:
-            if record["state"] != "failed" or record["failure_reason"] != "mapping":
-                problems.append(f"{label}: expected to need attention (unknown article), but its state is "
-                                f"{record['state']} / {record['failure_reason']}")
-            elif UNKNOWN_ARTICLE not in (record["error_message"] or ""):
-                problems.append(f"{label}: needs attention, but its problem does not name {UNKNOWN_ARTICLE}: "
-                                f"{record['error_message']!r}")
-            elif not record["activity_ids"]:
-                problems.append(f"{label}: needs attention, but nobody was given an activity")
-            else:
-                print(f"ok  {label}: needs attention, as it should: {record['error_message']}")
+            problems.extend(unknown_article_problems(label, record))
             continue
         if record["state"] != "done" or not record["sale_order_id"]:
             problems.append(f"{label}: expected a sale order, got state {record['state']}: "
@@ -161,8 +166,8 @@ def check(odoo):
         elif sale["apicbase_delivery_too_early"] != (order["id"] == TOO_EARLY_ORDER):
             problems.append(f"{label}: sale order {sale['name']} is "
                             f"{'' if sale['apicbase_delivery_too_early'] else 'not '}flagged Delivery Asked Too Early")
-        elif sale["apicbase_delivery_too_early"] and not odoo(
-                "mail.activity", "search_count", [("id", "in", sale["activity_ids"]), ("summary", "=", TOO_EARLY_TODO)]):
+        elif sale["apicbase_delivery_too_early"] and not odoo("mail.activity", "search_count", [
+                ("id", "in", sale["activity_ids"]), ("summary", "=", TOO_EARLY_TODO)]):
             problems.append(f"{label}: sale order {sale['name']} asks too early, but nobody was asked to call")
         elif sale["apicbase_delivery_too_early"]:
             print(f"ok  {label}: sale order {sale['name']} asks for delivery too early, the salesperson is to "

@@ -279,8 +279,8 @@ def test_the_percentage_is_rounded_half_up_to_one_decimal():
 def test_a_rise_above_the_threshold_is_found_and_one_at_it_is_not():
     old = file_of(article(third_party_id="A", price=Decimal("10")), article(third_party_id="B", price=Decimal("10")),
                   article(third_party_id="C", price=Decimal("10")))
-    new = file_of(article(third_party_id="A", price=Decimal("11")), article(third_party_id="B", price=Decimal("11.001")),
-                  article(third_party_id="C", price=Decimal("5")))
+    new = file_of(article(third_party_id="A", price=Decimal("11")),
+                  article(third_party_id="B", price=Decimal("11.001")), article(third_party_id="C", price=Decimal("5")))
     diff = assortment.diff_files(kept(old), new)
     assert [change.third_party_id for change in diff.rises_above(10)] == ["B"]
     assert [change.third_party_id for change in diff.rises_above(Decimal("9.99"))] == ["A", "B"]
