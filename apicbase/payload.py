@@ -1,10 +1,13 @@
 """Parses Apicbase purchase orders (webhook body or API item) into typed objects.
 
 Money and quantities are ``Decimal`` (JSON numbers are read as ``Decimal`` too,
-never ``float``). Datetimes with an offset are aware and in UTC; a date or a time
-without an offset stays naive, as said: it is the restaurant's local time, which only
-the caller knows (:func:`naive_utc` places it). Every defect of a payload is reported
-at once in one :class:`~.errors.PayloadError`.
+never ``float``), within bounds no real order comes near (:data:`MAX_QUANTITY`,
+:data:`MAX_AMOUNT`, :data:`MAX_DECIMALS`): a number beyond them is a problem of the
+payload, found before anything converts it, stores it or computes with it. Datetimes
+with an offset are aware and in UTC; a date or a time without an offset stays naive,
+as said: it is the restaurant's local time, which only the caller knows
+(:func:`naive_utc` places it). Every defect of a payload is reported at once in one
+:class:`~.errors.PayloadError`.
 
 Strict where Apicbase documents a shape, lenient where its docs are loose: the
 purchase-order list is undocumented, so ``"2"`` and ``2``, ``"true"`` and ``true``
@@ -22,6 +25,20 @@ ORDER_STATUSES = ("IN_PROGRESS", "ORDERED", "DELIVERED")
 KEY_MAX_LENGTH = 255  # ids and numbers we index and look up; Apicbase's own are far shorter
 WEBHOOK_STATUSES = ("ORDERED",)
 INVOICE_STATUSES = {0: "not_received", 1: "received", 2: "payable", 3: "paid"}
+
+# -- the numbers an order may carry ----------------------------------------------------------
+# A JSON number longer than this, or with an exponent beyond NUMBER_MAX_EXPONENT, is not converted
+# at all: int() of 1e99999999 takes tens of seconds, and 1e400 is no float. Every number the
+# decoder does convert is below 10**129 and converts to an int or a float at once.
+NUMBER_MAX_LENGTH = 64
+NUMBER_MAX_EXPONENT = 64
+# No restaurant orders a million packages of one article, and no price or total reaches a million
+# millions, in any currency. Within these, a quantity times a price (1e18) is still a float Odoo
+# rounds and a numeric PostgreSQL stores.
+MAX_QUANTITY = 1_000_000
+MAX_AMOUNT = Decimal(10) ** 12
+# Apicbase keeps three decimals of a price; a few more are read (trailing zeros do not count).
+MAX_DECIMALS = 6
 
 
 @dataclass(frozen=True)
@@ -63,6 +80,29 @@ class PurchaseOrder:
                    for value in (self.ordered_on, self.expected_delivery_date))
 
 
+@dataclass(frozen=True, repr=False)
+class OutOfRange:
+    """A JSON number the decoder did not convert (see NUMBER_MAX_LENGTH): its text, for the problem."""
+    text: str
+
+    def __str__(self):
+        """The number as a problem quotes it: short, whatever its length (a body holds up to 1 MiB)."""
+        if len(self.text) <= 24:
+            return self.text
+        return f"{self.text[:16]}... ({len(self.text)} characters)"
+
+    __repr__ = __str__
+
+
+def _decimal_places(number):
+    """The decimals of a finite Decimal that carry a digit: 2.400 has 1, 1E-99999 has 99999."""
+    _sign, digits, exponent = number.as_tuple()
+    significant = "".join(map(str, digits)).rstrip("0")
+    if exponent >= 0 or not significant:
+        return 0
+    return -exponent - (len(digits) - len(significant))
+
+
 class _Reader:
     """Reads typed values out of nested dicts, collecting one problem per defect."""
 
@@ -86,6 +126,9 @@ class _Reader:
             if required:
                 self.problem(path, "is required")
             return None
+        if isinstance(value, OutOfRange):
+            self.problem(path, f"{value} is out of range for a number")
+            return None
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             self.problem(path, "must be a string")
             return None
@@ -106,12 +149,18 @@ class _Reader:
         return value
 
     def decimal(self, data, key, path):
-        """An optional decimal: None when absent or empty."""
+        """An optional decimal (a price, a total): None when absent or empty."""
         value = data.get(key)
         if value is None or value == "":
             return None
+        if isinstance(value, OutOfRange):
+            self.problem(path, f"{value} is out of range for a number")
+            return None
         if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
             self.problem(path, f"must be a decimal number, got {type(value).__name__}")
+            return None
+        if isinstance(value, str) and len(value) > NUMBER_MAX_LENGTH:
+            self.problem(path, f"{OutOfRange(value.strip())} is out of range for a number")
             return None
         try:
             # pragma: no mutate start (Decimal() ignores surrounding spaces itself)
@@ -126,17 +175,33 @@ class _Reader:
         if number < 0:
             self.problem(path, f"must not be negative, got {value}")
             return None
+        if number > MAX_AMOUNT:
+            self.problem(path, f"must be at most {MAX_AMOUNT:f}, got {number}")
+            return None
+        if _decimal_places(number) > MAX_DECIMALS:
+            self.problem(path, f"must have at most {MAX_DECIMALS} decimals, got {number}")
+            return None
         return number
 
     def positive_int(self, data, key, path):
+        """A quantity: a whole number from 1 to MAX_QUANTITY, checked before int() converts it."""
         value = data.get(key)
         if value is None:
             self.problem(path, "is required")
             return None
+        if isinstance(value, OutOfRange):
+            self.problem(path, f"{value} is out of range for a number")
+            return None
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
             self.problem(path, f"must be an integer, got {type(value).__name__}")
             return None
-        if isinstance(value, Decimal) and (not value.is_finite() or value != value.to_integral_value()):
+        if isinstance(value, Decimal) and not value.is_finite():
+            self.problem(path, f"must be a whole number, got {value}")
+            return None
+        if value > MAX_QUANTITY:
+            self.problem(path, f"must be at most {MAX_QUANTITY}, got {value}")
+            return None
+        if isinstance(value, Decimal) and value != value.to_integral_value():
             self.problem(path, f"must be a whole number, got {value}")
             return None
         if value <= 0:
@@ -212,7 +277,9 @@ def identifier(value):
     """
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+    # int() of a Decimal costs as many digits as it has: 1E+99999999 is no id (nor is it converted).
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() < KEY_MAX_LENGTH \
+            and value == value.to_integral_value():
         value = int(value)
     if isinstance(value, (int, str)):
         return str(value).strip() or None
@@ -361,13 +428,34 @@ def parse_order(data, statuses=WEBHOOK_STATUSES):
     return order
 
 
+def _json_int(text):
+    return int(text) if len(text) <= NUMBER_MAX_LENGTH else OutOfRange(text)
+
+
+def _json_float(text):
+    """A JSON number with a fraction or an exponent, as a Decimal when it is within the bounds."""
+    if len(text) > NUMBER_MAX_LENGTH:
+        return OutOfRange(text)
+    _mantissa, _e, exponent = text.lower().partition("e")
+    if exponent and abs(int(exponent)) > NUMBER_MAX_EXPONENT:  # at most 64 digits: converted at once
+        return OutOfRange(text)
+    return Decimal(text)
+
+
+def _json_constant(text):
+    # NaN, Infinity and -Infinity: Python's json reads them, JSON itself has no such number.
+    return OutOfRange(text)
+
+
 def decode_json(raw):
-    """Decodes a request body; JSON numbers become ``Decimal``. Raises PayloadError."""
+    """Decodes a request body; JSON numbers become ``Decimal`` (or ``int``), each at a cost bounded
+    by NUMBER_MAX_LENGTH, and those beyond the bounds :class:`OutOfRange`, which the readers report
+    at their own path. Raises PayloadError."""
     try:
         # pragma: no mutate start (codec names ignore case)
         text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
         # pragma: no mutate end
-        return json.loads(text, parse_float=Decimal)
+        return json.loads(text, parse_float=_json_float, parse_int=_json_int, parse_constant=_json_constant)
     except UnicodeDecodeError:
         raise PayloadError([("$", "the body is not UTF-8 text")]) from None
     except ValueError as exc:

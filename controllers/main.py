@@ -1,8 +1,7 @@
 """The order webhook: authenticate, parse, hand over. Nothing else lives here."""
 import logging
 
-from psycopg2 import OperationalError
-from werkzeug.exceptions import RequestEntityTooLarge
+from psycopg2 import DataError, OperationalError
 
 from odoo import http
 from odoo.http import request
@@ -12,6 +11,8 @@ from ..apicbase import signature
 from ..apicbase.errors import PayloadError
 from ..apicbase.payload import parse_order_json
 from ..const import DEFER_FROM_TRY, MAX_BODY_BYTES, STATUS_BY_OUTCOME, WEBHOOK_ROUTE
+from ..models.actions import error_kind
+from .body import BODY, BODY_PROBLEM, TOO_LARGE
 
 _logger = logging.getLogger(__name__)
 
@@ -21,18 +22,25 @@ def _answer(http_status, **body):
     return request.make_json_response(body, status=http_status)
 
 
-def _read_body_limited():
-    """The raw body, or None when it is larger than MAX_BODY_BYTES."""
+def _body():
+    """(raw body, None), or (None, the answer) when it is too large or could not be read.
+
+    Odoo's WSGI entry point has read it already, with our limit (body.py). A request that did not
+    come through it is read here only when its declared length is within the limit: a chunked body
+    could not be bounded here any more.
+    """
+    environ = request.httprequest.environ
+    problem = environ.get(BODY_PROBLEM)
+    if problem == TOO_LARGE:
+        return None, _answer(413, error=f"the body exceeds {MAX_BODY_BYTES} bytes")
+    if problem:
+        return None, _answer(400, error="the body could not be read")
+    if BODY in environ:
+        return environ[BODY], None
     httprequest = request.httprequest
-    if httprequest.content_length is not None and httprequest.content_length > MAX_BODY_BYTES:
-        return None
-    # Bounds a chunked body too: werkzeug stops reading past the limit.
-    httprequest.max_content_length = MAX_BODY_BYTES
-    try:
-        raw = httprequest.get_data(cache=True)
-    except RequestEntityTooLarge:
-        return None
-    return None if len(raw) > MAX_BODY_BYTES else raw
+    if httprequest.content_length is None or httprequest.content_length > MAX_BODY_BYTES:
+        return None, _answer(413, error=f"the body exceeds {MAX_BODY_BYTES} bytes")
+    return httprequest.get_data(), None
 
 
 class ApicbaseWebhookController(http.Controller):
@@ -43,9 +51,9 @@ class ApicbaseWebhookController(http.Controller):
         company_sudo = request.env["res.company"]._apicbase_company_from_token(token)  # as the system
         if not company_sudo:
             return _answer(404, error="unknown webhook URL")
-        raw = _read_body_limited()
-        if raw is None:
-            return _answer(413, error=f"the body exceeds {MAX_BODY_BYTES} bytes")
+        raw, refusal = _body()
+        if refusal:
+            return refusal
         secret = company_sudo._apicbase_signing_secret()
         if not secret:
             _logger.warning("Apicbase webhook for company %s refused: no webhook or client secret is set",
@@ -73,12 +81,24 @@ class ApicbaseWebhookController(http.Controller):
             if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
                 raise  # Odoo replays the request in a fresh transaction
             return _not_stored(order)
+        except DataError as exc:  # the order's own data, which PostgreSQL refuses: its fault, not ours
+            return _refused_data(order, exc)
         except Exception:  # noqa: BLE001 - answer JSON, never an HTML traceback page
             return _not_stored(order)
         body = {"status": outcome, "id": order.id, "state": record.state}
         if outcome == "refused":
-            body["error"] = record.error_message
+            body["error"] = record.refusal_answer  # the restaurant's numbers only; staff read error_message
         return _answer(STATUS_BY_OUTCOME[outcome], **body)
+
+
+def _refused_data(order, exc):
+    """A value of the order PostgreSQL will not store (the payload's checks let it through): a 400
+    naming the database's condition, never its message; nothing is stored."""
+    _logger.warning("Apicbase order %s (id %s) refused: PostgreSQL cannot store it: %s",
+                    order.order_number, order.id, exc)
+    request.env.cr.rollback()
+    return _answer(400, error="invalid purchase order", problems=[
+        {"field": "$", "error": f"a value of the order cannot be stored ({error_kind(exc)})"}])
 
 
 def _not_stored(order):

@@ -1,5 +1,7 @@
 """What the addon's buttons share: the client actions they return, and who may press the ones that
 talk to Apicbase (no model here)."""
+from psycopg2 import errorcodes
+
 from odoo.exceptions import UserError
 
 from ..apicbase.errors import ApicbaseError
@@ -51,3 +53,15 @@ def error_text(env, exc):
     if isinstance(exc, (ApicbaseError, UserError)) and exc.args:
         return str(exc.args[0])
     return env._("an unexpected error (%s); see the server log.", type(exc).__name__)
+
+
+def error_kind(exc):
+    """The kind of ``exc`` in words: a database error's condition ("numeric value out of range"), never
+    its message (which may quote anything); the exception's type otherwise."""
+    code = getattr(exc, "pgcode", None)
+    if not code:
+        return type(exc).__name__
+    try:
+        return errorcodes.lookup(code).replace("_", " ").lower()
+    except KeyError:  # a condition this psycopg2 does not name
+        return f"{type(exc).__name__} {code}"

@@ -1,9 +1,10 @@
 import json
 import logging
+from decimal import DecimalException
 
 from markupsafe import Markup
 
-from psycopg2 import OperationalError
+from psycopg2 import DataError, OperationalError
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
@@ -15,11 +16,16 @@ from ..apicbase.errors import PayloadError
 from ..apicbase.payload import naive_utc
 from ..compat import USER_GROUPS, cron_progress, sql_constraints
 from ..const import APICBASE_STATUSES, INVOICE_STATUSES, ORDER_STATES, PROCESS_BATCH, RETRY_DELAYS
-from .actions import RELOAD, error_text, notification, open_records
+from .actions import RELOAD, error_kind, error_text, notification, open_records
 from .sale_order import ApicbaseMappingError
 from .system import as_system
 
 _logger = logging.getLogger(__name__)
+
+# Errors the order's own data causes: a value PostgreSQL refuses (a number out of its numeric's
+# range...), a number no float or Decimal computation holds. Every attempt would fail the same way:
+# the order goes to a person at once instead of being retried for an hour.
+ORDER_DATA_ERRORS = (DataError, OverflowError, DecimalException)
 
 
 class ApicbaseOrder(models.Model):
@@ -52,6 +58,10 @@ class ApicbaseOrder(models.Model):
         help="Processing failed for a reason that is not the order's: the scheduled action tries again then.")
     attempt_count = fields.Integer(string="Attempts", readonly=True)
     error_message = fields.Text(string="Problem", readonly=True)
+    refusal_answer = fields.Text(
+        string="Answer to the Restaurant", readonly=True,
+        help="What Apicbase was answered when the order was refused, and showed the restaurant: its own "
+             "customer and article numbers only, never our contacts' or products' names.")
     customer_number = fields.Char(readonly=True, index=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True, index="btree_not_null")
     ordered_on = fields.Datetime(readonly=True)
@@ -284,7 +294,7 @@ class ApicbaseOrder(models.Model):
             if exc.partner:
                 self.partner_id = exc.partner  # the customer is known even if an article is not
             if refuse_unmapped:
-                self._mark_refused(exc.args[0])
+                self._mark_refused(exc.args[0], exc.restaurant_message)
             else:
                 self._mark_failed(exc.args[0], "mapping")
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
@@ -292,9 +302,22 @@ class ApicbaseOrder(models.Model):
         except UserError as exc:
             self.write(attempt)
             self._mark_failed(exc.args[0], "error")
+        except ORDER_DATA_ERRORS as exc:
+            self.write(attempt)
+            self._mark_failed(self._data_error_text(exc), "error")
         except Exception as exc:  # noqa: BLE001 - a stored order must never turn into a 500
             self.write(attempt)
             self._retry_later(exc)
+
+    def _data_error_text(self, exc):
+        """What staff read of an error the order's data caused (ORDER_DATA_ERRORS): its kind, never the
+        database's own words (the server log has them)."""
+        _logger.warning("Apicbase order %s (id %s) cannot become a sale order: its data fails: %s: %s",
+                        self.name, self.apicbase_id, type(exc).__name__, exc)
+        return self.env._(
+            "A value of this order cannot be computed or stored (%(kind)s): a quantity or price no order "
+            "can have, say. Every attempt would fail the same way, so none is made. Read the payload, and ask "
+            "the restaurant to correct the order and send it again.", kind=error_kind(exc))
 
     def _lock(self, nowait=False):
         # Two retries of the same record at once: the second waits, then fails to
@@ -325,9 +348,11 @@ class ApicbaseOrder(models.Model):
                                           attempt=self.attempt_count, message=message))
         self._schedule_attention_activity(message)
 
-    def _mark_refused(self, message):
-        self.write({"state": "refused", "error_message": message, "failure_reason": "mapping",
-                    "next_attempt_at": False})
+    def _mark_refused(self, message, restaurant_message):
+        """``message`` is for staff; ``restaurant_message``, naming only the restaurant's own numbers, is
+        the webhook's answer."""
+        self.write({"state": "refused", "error_message": message, "refusal_answer": restaurant_message,
+                    "failure_reason": "mapping", "next_attempt_at": False})
         self.message_post(body=self.env._("Refused: %s", message))
 
     def _todo_activity_type(self):

@@ -14,10 +14,16 @@ _logger = logging.getLogger(__name__)
 
 
 class ApicbaseMappingError(UserError):
-    """The order names a customer or an article that Odoo cannot resolve."""
+    """The order names a customer or an article that Odoo cannot resolve.
 
-    def __init__(self, message, partner=None):
+    The message (``args[0]``) is for staff and names our contacts and products; ``restaurant_message``
+    names only what the restaurant sent (its customer and article numbers): the refuse policy answers
+    Apicbase with it, and Apicbase shows it to the restaurant.
+    """
+
+    def __init__(self, message, restaurant_message, partner=None):
         super().__init__(message)
+        self.restaurant_message = restaurant_message
         self.partner = partner
 
 
@@ -100,7 +106,8 @@ class SaleOrder(models.Model):
         products, product_problems = self._apicbase_products(company, order)
         problems += product_problems
         if problems:
-            raise ApicbaseMappingError("\n".join(problems), partner=partner)
+            raise ApicbaseMappingError("\n".join(staff for staff, _restaurant in problems),
+                                       "\n".join(restaurant for _staff, restaurant in problems), partner=partner)
         # Our chatter note says where the order came from, so Odoo's "Quotation created" log and the
         # system user as a follower are left out; the salesperson follows the order, without the
         # rendered "you have been assigned" e-mail per order, which also had Odoo rewrite the
@@ -117,11 +124,18 @@ class SaleOrder(models.Model):
 
     @api.model
     def _apicbase_partner(self, company, number):
-        """(contact, problems) for an Apicbase customer number: the binding first, then the contact field."""
+        """(contact, problems) for an Apicbase customer number: the binding first, then the contact field.
+
+        Each problem is a pair: what staff read, with our contacts' names, and what the restaurant
+        may read, its own number only.
+        """
         if not number:
-            return self.env["res.partner"], [self.env._(
-                "Apicbase sent no customer number, so Odoo cannot tell which restaurant ordered. Ask "
-                "Apicbase to set the restaurant's customer number; enter this order by hand meanwhile.")]
+            return self.env["res.partner"], [(
+                self.env._("Apicbase sent no customer number, so Odoo cannot tell which restaurant ordered. "
+                           "Ask Apicbase to set the restaurant's customer number; enter this order by hand "
+                           "meanwhile."),
+                self.env._("The order has no customer number: the supplier cannot tell which restaurant "
+                           "ordered."))]
         bound = self.env["apicbase.customer"]._partner_for(company, number)
         if bound:
             return bound, []
@@ -132,28 +146,41 @@ class SaleOrder(models.Model):
         if len(partners) == 1:
             return partners, []
         if not partners:
-            return partners, [self.env._("Customer number %s: no contact has this Apicbase customer number.", number)]
-        return partners.browse(), [self.env._(
-            "Customer number %(number)s: several contacts have it (%(names)s); keep it on one.",
-            number=number, names=", ".join(partners.mapped("display_name")))]
+            return partners, [(
+                self.env._("Customer number %s: no contact has this Apicbase customer number.", number),
+                self.env._("Customer number %s is not known to the supplier.", number))]
+        return partners.browse(), [(
+            self.env._("Customer number %(number)s: several contacts have it (%(names)s); keep it on one.",
+                       number=number, names=", ".join(partners.mapped("display_name"))),
+            self.env._("Customer number %s cannot be matched to one customer of the supplier.", number))]
 
     @api.model
     def _apicbase_products(self, company, order):
-        """({article number: product}, problems): explicit Apicbase number first, then internal reference."""
+        """({article number: product}, problems): explicit Apicbase number first, then internal reference.
+
+        Problems are pairs, as in _apicbase_partner: staff read our products' names, the restaurant
+        its article numbers only.
+        """
         found_by_number = self.env["product.product"]._apicbase_find(order.article_numbers, company)
         names = {line.article_number: line.stock_item_name for line in order.lines}
         products, problems = {}, []
         for number, found in found_by_number.items():
             label = f"{number} ({names[number]})" if names.get(number) else number
             if not found:
-                problems.append(self.env._("Article %s: no product has this Apicbase article number or "
-                                           "internal reference.", label))
+                problems.append((
+                    self.env._("Article %s: no product has this Apicbase article number or internal reference.",
+                               label),
+                    self.env._("Article %s is not known to the supplier.", number)))
             elif len(found) > 1:
-                problems.append(self.env._("Article %(label)s: several products match (%(names)s).",
-                                           label=label, names=", ".join(found.mapped("display_name"))))
+                problems.append((
+                    self.env._("Article %(label)s: several products match (%(names)s).",
+                               label=label, names=", ".join(found.mapped("display_name"))),
+                    self.env._("Article %s cannot be matched to one article of the supplier.", number)))
             elif not found.sale_ok:
-                problems.append(self.env._("Article %(label)s: product %(name)s cannot be sold.",
-                                           label=label, name=found.display_name))
+                problems.append((
+                    self.env._("Article %(label)s: product %(name)s cannot be sold.",
+                               label=label, name=found.display_name),
+                    self.env._("Article %s cannot be ordered from the supplier.", number)))
             else:
                 products[number] = found
         return products, problems

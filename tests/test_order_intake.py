@@ -298,6 +298,50 @@ class TestOrderIntake(ApicbaseCase):
         record.action_retry()
         self.assertEqual(record.state, "done")
 
+    def test_an_error_of_the_order_s_own_data_goes_to_a_person_at_once(self):
+        """A value PostgreSQL refuses (here a numeric overflow, as a real one would raise it) fails every
+        attempt the same way: no retry, the order needs attention at once, and staff read the kind of
+        error, not the database's words."""
+        self.env.cr.execute("""
+            CREATE FUNCTION apicbase_test_overflow() RETURNS trigger LANGUAGE plpgsql AS
+                $$ BEGIN RAISE EXCEPTION 'numeric field overflow at db-7.local'
+                         USING ERRCODE = 'numeric_value_out_of_range'; END $$;
+            CREATE TRIGGER apicbase_test_overflow BEFORE INSERT ON sale_order_line
+                FOR EACH ROW EXECUTE FUNCTION apicbase_test_overflow();
+        """)
+        self.enterContext(mute_logger("odoo.sql_db"))
+        with self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_order", "WARNING") as logs:
+            outcome, record = self.receive()
+        self.assertIn("db-7.local", "\n".join(logs.output), "the server log keeps the database's words")
+        self.assertEqual((outcome, record.state, record.failure_reason, record.attempt_count),
+                         ("accepted", "failed", "error", 1))
+        self.assertFalse(record.next_attempt_at, "no automatic attempt: it would fail the same way")
+        self.assertIn("cannot be computed or stored (numeric value out of range)", record.error_message)
+        self.assertNotIn("db-7.local", record.error_message)
+        self.assertFalse(record.sale_order_id)
+        self.assertTrue(record.activity_ids, "a person is asked to look at once")
+        cron = self.env.ref("apicbase_connector.ir_cron_apicbase_process_received")
+        self.assertFalse(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
+        self.env["apicbase.order"]._cron_process_received()
+        self.assertEqual((record.state, record.attempt_count), ("failed", 1), "the scheduled action leaves it")
+
+    def test_a_stored_order_with_absurd_numbers_needs_attention_at_once(self):
+        """An order stored before its numbers were checked (a quantity of 1e99999999, whose conversion
+        held the worker for minutes) is not retried: its first processing says what is wrong."""
+        from ..apicbase.payload import parse_order_json
+        raw = self.encode(order_payload(id="apic-po-absurd"))
+        record = self.env["apicbase.order"]._insert_once(self.company, raw, parse_order_json(raw), "recovery")
+        absurd = raw.replace(b'"quantity_ordered": 3', b'"quantity_ordered": 1e99999999', 1).replace(
+            b'"theoretical_price_per_package": "18.50"', b'"theoretical_price_per_package": "1e400"', 1)
+        record.write({"raw_payload": absurd.decode()})
+        self.env["apicbase.order"]._cron_process_received()
+        self.assertEqual((record.state, record.failure_reason, record.attempt_count), ("failed", "error", 1))
+        self.assertFalse(record.next_attempt_at)
+        self.assertIn("packages[0].quantity_ordered: 1e99999999 is out of range for a number", record.error_message)
+        self.assertIn("packages[1].supplier_package.theoretical_price_per_package: must be at most",
+                      record.error_message)
+        self.assertTrue(record.activity_ids)
+
     def test_lines_carry_what_odoo_computes_for_a_line_made_by_hand(self):
         """The description, unit, taxes, lead time and analytic distribution Odoo computed once on
         the unsaved lines are what it gives a line of the same product entered by hand."""

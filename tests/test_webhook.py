@@ -1,10 +1,18 @@
+import contextlib
 import json
 import logging
+import select
+import socket
+from unittest.mock import patch
+from urllib.parse import urlsplit
+
+from werkzeug.serving import DechunkedInput
 
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from ..compat import requests_from_outside
+from ..const import MAX_BODY_BYTES
 from .common import SECRET, WEBHOOK_SECRET, ApicbaseCase, SimulatorMixin, order_payload, sign
 
 CONTROLLER_LOGGER = "odoo.addons.apicbase_connector.controllers.main"
@@ -25,6 +33,55 @@ class TestWebhook(HttpCase, ApicbaseCase):
 
     def counts(self):
         return (self.env["apicbase.order"].search_count([]), self.env["sale.order"].search_count([]))
+
+    def open_socket(self):
+        self.env.flush_all()  # what url_open does: the server's request sees the test's data
+        address = urlsplit(self.base_url())
+        return address.netloc, socket.create_connection((address.hostname, address.port), timeout=30)
+
+    @staticmethod
+    def read_answer(sock):
+        """(status, body) of the HTTP answer on ``sock``, read to the end of the connection."""
+        sock.setblocking(True)
+        answer = b""
+        # A reset closes the connection on a body the server did not read: what came before is kept.
+        with contextlib.suppress(ConnectionResetError):
+            while data := sock.recv(65536):
+                answer += data
+        head, _separator, body = answer.partition(b"\r\n\r\n")
+        return int(head.split()[1]), body
+
+    def post_chunked(self, chunks, signature="0" * 64):
+        """POSTs the byte strings ``chunks`` (an iterable) with Transfer-Encoding: chunked over a socket
+        of its own, as fast as the server takes them, and stops sending as soon as the server answers.
+        Returns (HTTP status, JSON answer, body bytes sent)."""
+        host, sock = self.open_socket()
+        with sock:
+            sock.sendall(f"POST {self.url()} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                         f"X-APIC-WEBHOOK-SIGNATURE: {signature}\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+            sock.setblocking(False)
+            sent, chunks = 0, iter(chunks)
+            chunk = frame = b""
+            while True:
+                readable, writable, _ = select.select([sock], [sock], [], 30)
+                if readable or not writable:
+                    break  # the server answered before the body ended (or never took more of it)
+                if not frame:
+                    sent += len(chunk)
+                    chunk = next(chunks, None)
+                    if chunk is None:
+                        sock.setblocking(True)
+                        sock.sendall(b"0\r\n\r\n")
+                        break
+                    frame = b"%x\r\n%s\r\n" % (len(chunk), chunk)
+                try:
+                    frame = frame[sock.send(frame):]
+                except BlockingIOError:
+                    continue
+                except (BrokenPipeError, ConnectionResetError):
+                    break  # the server closed its side: its answer is in our socket
+            status, body = self.read_answer(sock)
+        return status, json.loads(body), sent
 
     def test_signed_order_becomes_a_sale_order(self):
         raw = self.encode(order_payload())
@@ -206,6 +263,51 @@ class TestWebhook(HttpCase, ApicbaseCase):
         self.assertEqual(self.post(over).status_code, 413)
         self.assertFalse(self.inbox("apic-po-over"))
 
+    def test_a_chunked_body_over_the_limit_is_a_413_read_no_further_than_the_limit(self):
+        """Without a Content-Length, the limit holds as the body arrives: the server reads one byte past
+        it, answers and closes; the sender could not even push the whole body (64 MiB) into the socket."""
+        before = self.counts()
+        total, chunk = 64 * MAX_BODY_BYTES, b"x" * (64 * 1024)
+        read_by_server = []
+        readinto = DechunkedInput.readinto
+
+        def counted(stream, buffer):  # werkzeug's own dechunking, counted
+            read = readinto(stream, buffer)
+            read_by_server.append(read)
+            return read
+
+        with patch.object(DechunkedInput, "readinto", counted):
+            status, answer, sent = self.post_chunked(chunk for _index in range(total // len(chunk)))
+        self.assertEqual((status, answer), (413, {"error": f"the body exceeds {MAX_BODY_BYTES} bytes"}))
+        self.assertEqual(sum(read_by_server), MAX_BODY_BYTES + 1, "not a byte more than the limit and one")
+        self.assertLess(sent, total // 2, "the server answered long before the body ended")
+        self.assertEqual(self.counts(), before)
+
+    def test_a_chunked_body_within_the_limit_is_an_order(self):
+        raw = self.encode(order_payload())
+        status, answer, sent = self.post_chunked((raw[start:start + 100] for start in range(0, len(raw), 100)),
+                                                 signature=sign(raw))
+        self.assertEqual((status, answer, sent), (200, {"status": "accepted", "id": "apic-po-0001", "state": "done"},
+                                                  len(raw)))
+        self.assertEqual(self.inbox().raw_payload, raw.decode())
+
+    def test_a_chunked_body_of_exactly_the_limit_is_read(self):
+        filler = MAX_BODY_BYTES - len(self.encode(order_payload(order_remarks="")))
+        raw = self.encode(order_payload(order_remarks="x" * filler))
+        self.assertEqual(len(raw), MAX_BODY_BYTES)
+        status, answer, _sent = self.post_chunked([raw[:1000], raw[1000:]], signature=sign(raw))
+        self.assertEqual((status, answer["state"]), (200, "done"))
+
+    def test_a_malformed_chunked_body_is_a_400_and_nothing_stored(self):
+        before = self.counts()
+        host, sock = self.open_socket()
+        with sock:
+            sock.sendall(f"POST {self.url()} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n"
+                         f"Content-Type: application/json\r\n\r\nzz\r\n{{}}\r\n0\r\n\r\n".encode())
+            status, body = self.read_answer(sock)
+        self.assertEqual((status, json.loads(body)), (400, {"error": "the body could not be read"}))
+        self.assertEqual(self.counts(), before)
+
     def test_oversized_body_is_refused(self):
         before = self.counts()
         data = order_payload(order_remarks="x" * (1024 * 1024))
@@ -294,6 +396,96 @@ class TestWebhook(HttpCase, ApicbaseCase):
         self.assertEqual(response.json()["status"], "refused")
         self.assertIn("CUST-404", response.json()["error"])
         self.assertEqual(self.inbox().state, "refused")
+
+    def test_the_refusal_names_only_the_restaurant_s_own_numbers(self):
+        """The 422 reaches the restaurant through Apicbase: our contacts' and products' names stay with
+        staff, on the inbox record."""
+        self.company.apicbase_unmapped_policy = "refuse"
+        self.env["res.partner"].create({"name": "Bistro Anna (slow payer)", "apicbase_customer_number": "CUST-7"})
+        self.env["product.product"].create([{"name": f"Tomatoes grade {grade}", "default_code": "TOM-DUP"}
+                                            for grade in ("A", "B")])
+        self.cola.sale_ok = False
+        data = order_payload()
+        data["packages"][0]["supplier_package"]["supplier_article_number"] = "TOM-DUP"
+        data["packages"].append({"stock_item": {"name": "Basil"}, "quantity_ordered": 1,
+                                 "supplier_package": {"supplier_article_number": "NOPE-1"}})
+        response = self.post(self.encode(data))
+        self.assertEqual(response.status_code, 422, response.text)
+        answer = response.json()["error"]
+        self.assertCountEqual(answer.splitlines(), [
+            "Customer number CUST-7 cannot be matched to one customer of the supplier.",
+            "Article TOM-DUP cannot be matched to one article of the supplier.",
+            "Article COLA-24 cannot be ordered from the supplier.",
+            "Article NOPE-1 is not known to the supplier.",
+        ])
+        record = self.inbox()
+        self.assertEqual((record.state, record.refusal_answer), ("refused", answer))
+        for ours in ("Bistro Anna", "slow payer", "Tomatoes grade A", "Cola 24 x 33 cl", "INT-COLA"):
+            self.assertNotIn(ours, answer)
+        # Staff still read the whole story.
+        for ours in ("Bistro Anna (slow payer)", "Tomatoes grade A", "Tomatoes grade B", "Cola 24 x 33 cl"):
+            self.assertIn(ours, record.error_message)
+
+    def test_the_refusal_of_an_order_without_customer_number_gives_no_advice_meant_for_staff(self):
+        self.company.apicbase_unmapped_policy = "refuse"
+        response = self.post(self.encode(order_payload(supplier_customer_number=None)))
+        self.assertEqual((response.status_code, response.json()["error"]), (
+            422, "The order has no customer number: the supplier cannot tell which restaurant ordered."))
+        self.assertIn("enter this order by hand", self.inbox().error_message)
+
+    # -- absurd numbers (issue 14, item 10) ------------------------------------------------------
+
+    def with_numbers(self, quantity="3", price='"2.40"'):
+        """The signed test order, its first line's quantity and price written as the JSON texts given."""
+        raw = self.encode(order_payload())
+        raw = raw.replace(b'"quantity_ordered": 3', b'"quantity_ordered": ' + quantity.encode(), 1)
+        return raw.replace(b'"theoretical_price_per_package": "2.40"',
+                           b'"theoretical_price_per_package": ' + price.encode(), 1)
+
+    def test_absurd_numbers_are_a_400_at_once_and_nothing_is_stored(self):
+        """Numbers no order can have are refused before anything converts them: a quantity written with a
+        huge exponent (converting it held a worker for minutes), numbers beyond a float, PostgreSQL's
+        numeric or Python's Decimal (a 500 before), NaN and Infinity. The test finishing is the point
+        for the first: it has no time limit of its own."""
+        before = self.counts()
+        quantity, price = "packages[0].quantity_ordered", "packages[0].supplier_package.theoretical_price_per_package"
+        cases = [
+            ("1e99999999", '"2.40"', quantity, "1e99999999 is out of range for a number"),
+            ("1" + "0" * 300, '"2.40"', quantity, "1000000000000000... (301 characters) is out of range for a number"),
+            ("100000000000000000000", '"2.40"', quantity, "must be at most 1000000, got 100000000000000000000"),
+            ("NaN", '"2.40"', quantity, "NaN is out of range for a number"),
+            ("3", "1e400", price, "1e400 is out of range for a number"),
+            ("3", '"1e400"', price, "must be at most 1000000000000, got 1E+400"),
+            ("3", '"1e-99999"', price, "must have at most 6 decimals, got 1E-99999"),
+            ("3", "1e9999999999999999999999", price, "1e9999999999999999999999 is out of range for a number"),
+            ("3", "-Infinity", price, "-Infinity is out of range for a number"),
+        ]
+        for quantity_text, price_text, field, message in cases:
+            with self.subTest(quantity=quantity_text[:20], price=price_text):
+                response = self.post(self.with_numbers(quantity_text, price_text))
+                self.assertEqual(response.status_code, 400, response.text)
+                self.assertEqual(response.json()["problems"], [{"field": field, "error": message}])
+        self.assertEqual(self.counts(), before)
+
+    def test_an_order_postgresql_refuses_as_data_is_a_400_not_a_500(self):
+        """A value the payload's checks let through but PostgreSQL refuses is the order's fault: a 4xx
+        naming the database's condition (not its words), and nothing stored."""
+        self.env.cr.execute("""
+            CREATE FUNCTION apicbase_test_overflow() RETURNS trigger LANGUAGE plpgsql AS
+                $$ BEGIN RAISE EXCEPTION 'field overflow at db-7.local' USING ERRCODE = 'numeric_value_out_of_range';
+                END $$;
+            CREATE TRIGGER apicbase_test_overflow BEFORE INSERT ON apicbase_order
+                FOR EACH ROW EXECUTE FUNCTION apicbase_test_overflow();
+        """)
+        before = self.counts()
+        with self.assertLogs(CONTROLLER_LOGGER, logging.WARNING), mute_logger("odoo.sql_db"):
+            response = self.post(self.encode(order_payload()))
+        self.assertEqual(response.status_code, 400, response.text)
+        self.assertEqual(response.json()["problems"], [
+            {"field": "$", "error": "a value of the order cannot be stored (numeric value out of range)"}])
+        self.assertNotIn("db-7.local", response.text)
+        self.env.cr.execute("DROP TRIGGER apicbase_test_overflow ON apicbase_order")
+        self.assertEqual(self.counts(), before)
 
     def test_orders_reach_the_company_of_the_url(self):
         other = self.env["res.company"].create({"name": "Other Supplier"})

@@ -465,3 +465,133 @@ def test_over_long_article_and_order_numbers_are_refused():
     with pytest.raises(PayloadError) as info:
         payload.parse_order_status({"id": "x" * 256, "status": "ORDERED"})
     assert info.value.problems == [("id", "must be at most 255 characters, got 256")]
+
+
+# --- absurd numbers (issue 14, item 10) ----------------------------------------------------------
+
+def raw_order_with(quantity="3", price='"2.35"', total='"26.049"'):
+    """A webhook body whose first line's quantity and price, and whose total, are the JSON texts given."""
+    text = json.dumps(order(theoretical_price="TOTAL"))
+    text = text.replace('"quantity_ordered": 3', f'"quantity_ordered": {quantity}', 1)
+    text = text.replace('"theoretical_price_per_package": "2.35"', f'"theoretical_price_per_package": {price}', 1)
+    return text.replace('"TOTAL"', total).encode()
+
+
+def raw_problems(raw):
+    with pytest.raises(PayloadError) as info:
+        payload.parse_order_json(raw)
+    return dict(info.value.problems)
+
+
+QUANTITY = "packages[0].quantity_ordered"
+PRICE = "packages[0].supplier_package.theoretical_price_per_package"
+
+
+@pytest.mark.parametrize("quantity, message", [
+    ("1e99999999", "1e99999999 is out of range for a number"),
+    ("1E+99999999", "1E+99999999 is out of range for a number"),
+    ("1e-99999", "1e-99999 is out of range for a number"),
+    ("9" * 100, "9999999999999999... (100 characters) is out of range for a number"),
+    ("NaN", "NaN is out of range for a number"),
+    ("Infinity", "Infinity is out of range for a number"),
+    ("-Infinity", "-Infinity is out of range for a number"),
+    ("1" + "0" * 30, "must be at most 1000000, got 1" + "0" * 30),
+    ("1e30", "must be at most 1000000, got 1E+30"),
+    ("1000001", "must be at most 1000000, got 1000001"),
+    ("1.5e6", "must be at most 1000000, got 1.5E+6"),
+    ("2.5e0", "must be a whole number, got 2.5"),
+])
+def test_a_quantity_no_order_can_have_is_named(quantity, message):
+    assert raw_problems(raw_order_with(quantity=quantity)) == {QUANTITY: message}
+
+
+@pytest.mark.parametrize("quantity, expected", [("1000000", 1_000_000), ("1e6", 1_000_000), ("3.0", 3), ("1", 1)])
+def test_quantities_up_to_the_bound_are_read(quantity, expected):
+    assert payload.parse_order_json(raw_order_with(quantity=quantity)).lines[0].quantity == expected
+
+
+@pytest.mark.parametrize("price, message", [
+    ("1e400", "1e400 is out of range for a number"),
+    ('"1e400"', "must be at most 1000000000000, got 1E+400"),
+    ("1e-99999", "1e-99999 is out of range for a number"),
+    ('"1e-99999"', "must have at most 6 decimals, got 1E-99999"),
+    ('"1e9999999999999999999999"', "'1e9999999999999999999999' is not a decimal number"),
+    ('"Infinity"', "'Infinity' is not a finite number"),
+    ('"-NaN"', "'-NaN' is not a finite number"),
+    ("NaN", "NaN is out of range for a number"),
+    ("1000000000000.001", "must be at most 1000000000000, got 1000000000000.001"),
+    ('"0.0000001"', "must have at most 6 decimals, got 1E-7"),
+    ('"' + "1" * 65 + '"', "1111111111111111... (65 characters) is out of range for a number"),
+    ("1" * 65, "1111111111111111... (65 characters) is out of range for a number"),
+])
+def test_a_price_no_order_can_have_is_named(price, message):
+    assert raw_problems(raw_order_with(price=price)) == {PRICE: message}
+
+
+@pytest.mark.parametrize("price, expected", [
+    ('"1000000000000"', Decimal("1000000000000")), ("0.125", Decimal("0.125")), ('"0.000001"', Decimal("0.000001")),
+    ('"2.4000000000"', Decimal("2.4")), ("1.5e3", Decimal("1500")), ('"0"', Decimal(0)), ("0.000", Decimal(0)),
+])
+def test_prices_up_to_the_bounds_are_read_exactly(price, expected):
+    assert payload.parse_order_json(raw_order_with(price=price)).lines[0].price_per_package == expected
+
+
+def test_the_order_total_is_held_to_the_same_bounds():
+    assert raw_problems(raw_order_with(total="1e13")) == {
+        "theoretical_price": "must be at most 1000000000000, got 1E+13"}
+
+
+def test_absurd_numbers_are_all_reported_at_once():
+    problems = raw_problems(raw_order_with(quantity="1e99999999", price="NaN", total='"1e400"'))
+    assert set(problems) == {QUANTITY, PRICE, "theoretical_price"}
+
+
+def test_a_number_with_a_huge_exponent_is_decoded_without_being_converted():
+    """int() of 1e99999999 takes tens of seconds: the decoder never converts it (this test finishes)."""
+    decoded = payload.decode_json(b'{"q": 1e99999999, "p": 1E-99999999, "n": -1e999999999999999999999999}')
+    assert {key: value.text for key, value in decoded.items()} == {
+        "q": "1e99999999", "p": "1E-99999999", "n": "-1e999999999999999999999999"}
+    assert all(isinstance(value, payload.OutOfRange) for value in decoded.values())
+
+
+def test_an_out_of_range_number_is_quoted_short_however_long_it_is():
+    number = payload.OutOfRange("1" * 1_000_000)
+    assert str(number) == repr(number) == "1111111111111111... (1000000 characters)"
+    assert payload.identifier(number) is None
+
+
+def test_ids_sent_as_absurd_numbers_are_not_converted():
+    assert payload.identifier(Decimal("1E+99999999")) is None  # would take tens of seconds to convert
+    assert payload.identifier(Decimal("1E+3")) == "1000"
+    problems = raw_problems(raw_order_with().replace(b'"id": "5f1c2a"', b'"id": ' + b"7" * 65))
+    assert problems == {"id": "7777777777777777... (65 characters) is out of range for a number"}
+
+
+JSON_NUMBER_TEXTS = st.from_regex(r"-?(0|[1-9][0-9]{0,80})(\.[0-9]{1,80})?([eE][-+]?[0-9]{1,12})?", fullmatch=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_NUMBER_TEXTS)
+def test_every_number_the_decoder_converts_is_a_finite_float_and_a_cheap_int(text):
+    value = payload.decode_json(text)
+    if isinstance(value, payload.OutOfRange):
+        assert value.text == text
+        assert len(text) > payload.NUMBER_MAX_LENGTH or "e" in text.lower()
+        return
+    assert isinstance(value, (int, Decimal))
+    assert Decimal(value) == Decimal(text)  # exact: never through a float
+    assert abs(Decimal(value).adjusted()) <= payload.NUMBER_MAX_LENGTH + payload.NUMBER_MAX_EXPONENT
+    assert float(value) != float("inf") and len(str(int(value))) <= 130
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_NUMBER_TEXTS, JSON_NUMBER_TEXTS)
+def test_any_quantity_and_price_give_an_order_within_the_bounds_or_a_problem_at_their_path(quantity, price):
+    try:
+        line = payload.parse_order_json(raw_order_with(quantity=quantity, price=price)).lines[0]
+    except PayloadError as exc:
+        assert {path for path, _message in exc.problems} <= {QUANTITY, PRICE}
+        return
+    assert 1 <= line.quantity <= payload.MAX_QUANTITY
+    assert 0 <= line.price_per_package <= payload.MAX_AMOUNT
+    assert line.price_per_package * line.quantity == Decimal(price) * Decimal(quantity)
