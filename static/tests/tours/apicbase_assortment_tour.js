@@ -48,7 +48,7 @@ registry.category("web_tour.tours").add("apicbase_assortment_tour", {
         },
         {
             content: "published: Apicbase processes the file in the background",
-            trigger: ".o_notification:has(.o_notification_bar.bg-success):contains('Published. Apicbase processes the file in the background')",
+            trigger: ".o_notification:has(.o_notification_bar.bg-success):contains('Published.'):contains('Apicbase processes the file in the background')",
         },
         currentState("Waiting for Apicbase"),
         {
