@@ -186,7 +186,7 @@ class ApicbaseAssortment(models.Model):
 
     def _preview_html(self):
         self.ensure_one()
-        if isinstance(self.id, models.NewId):
+        if not isinstance(self.id, int):  # a new record, unsaved (its id a NewId on 18.0 and 19.0)
             return Markup("<p class='text-muted'>%s</p>") % self.env._(
                 "Save the assortment to see what publishing it changes.")
         try:
