@@ -1,5 +1,5 @@
 import { registry } from "@web/core/registry";
-import { openApp, saveForm } from "@apicbase_connector/../tests/tours/apicbase_steps";
+import { openApp, openRecord, saveForm } from "@apicbase_connector/../tests/tours/apicbase_steps";
 
 /**
  * A salesman opens an Apicbase order that needs attention, reads why (the customer number is
@@ -73,11 +73,7 @@ registry.category("web_tour.tours").add("apicbase_order_attention_tour", {
             content: `the search is for ${CUSTOMER}`,
             trigger: `.o_searchview .o_facet_value:contains('${CUSTOMER}')`,
         },
-        {
-            content: `open ${CUSTOMER}`,
-            trigger: `.o_kanban_record:contains('${CUSTOMER}')`,
-            run: "click",
-        },
+        openRecord(CUSTOMER),
         {
             content: "open the Sales & Purchase tab",
             trigger: ".o_form_view .o_notebook .nav-link:contains('Sales & Purchase')",

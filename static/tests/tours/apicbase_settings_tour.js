@@ -1,4 +1,5 @@
 import { registry } from "@web/core/registry";
+import { clickAndReload } from "@apicbase_connector/../tests/tours/apicbase_steps";
 
 /**
  * An administrator fills the Apicbase block of the settings, saves, and tests the connection.
@@ -64,19 +65,7 @@ registry.category("web_tour.tours").add("apicbase_settings_tour", {
                 content: "the form knows it has unsaved changes",
                 trigger: ".o_dirty_warning:contains('Unsaved changes')",
             },
-            {
-                content: "save the settings (the page reloads)",
-                trigger: ".o_form_button_save:enabled",
-                // Saving settings reloads the whole page: wait for it here, so that the next step
-                // runs on the reloaded page and not on the one about to go.
-                async run(helpers) {
-                    const unloading = new Promise((resolve) =>
-                        window.addEventListener("beforeunload", resolve, { once: true })
-                    );
-                    await helpers.click();
-                    await unloading;
-                },
-            },
+            clickAndReload("save the settings (the page reloads)", ".o_form_button_save:enabled"),
             {
                 content: "back on the Sales settings, nothing left unsaved",
                 trigger: ".o-settings-form-view:not(:has(.o_dirty_warning)) .settings_tab .tab[data-key='sale_management']",

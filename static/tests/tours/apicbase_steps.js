@@ -1,8 +1,12 @@
 /**
  * Steps the tours share, written out here rather than taken from web_tour's step helpers: those
  * moved between Odoo 18.0 (@web_tour/tour_service/tour_utils) and 19.0 (@web_tour/tour_utils), and
- * these few steps read the same on both.
+ * these few steps read the same on both. What the two versions' tour runners want differently is
+ * decided here and nowhere else.
  */
+import { session } from "@web/session";
+
+const ODOO_MAJOR = session.server_version_info[0];
 
 /** Opens an app from the home menu, as a user does. */
 export function openApp(menuXmlid, content) {
@@ -33,4 +37,35 @@ export function saveForm() {
             trigger: ".o_form_readonly, .o_form_saved",
         },
     ];
+}
+
+/**
+ * Clicks something that reloads the whole page. 19.0's tour runner wants to be told
+ * (`expectUnloadPage`) and then resumes on the reloaded page itself; 18.0's step schema refuses that
+ * key, so there the step waits for the unload, lest the next step run on the page about to go.
+ */
+export function clickAndReload(content, trigger) {
+    if (ODOO_MAJOR >= 19) {
+        return { content, trigger, run: "click", expectUnloadPage: true };
+    }
+    return {
+        content,
+        trigger,
+        async run(helpers) {
+            const unloading = new Promise((resolve) =>
+                window.addEventListener("beforeunload", resolve, { once: true })
+            );
+            await helpers.click();
+            await unloading;
+        },
+    };
+}
+
+/** Opens a record of a list or a kanban view: 18.0 and 19.0 open some views (contacts) as the other. */
+export function openRecord(name) {
+    return {
+        content: `open ${name}`,
+        trigger: `.o_kanban_record:contains('${name}'), .o_data_row .o_data_cell:contains('${name}')`,
+        run: "click",
+    };
 }
