@@ -138,13 +138,13 @@ class ApicbaseAssortment(models.Model):
         a note in the chatter; said once, and again only when the reasons change."""
         self.ensure_one()
         reason_text = "\n".join(reasons)
-        if self.publish_held and self.publish_held_reason == reason_text and self.publish_review_activity_id:
+        activity = self._open_review_activity()
+        if self.publish_held and self.publish_held_reason == reason_text and activity:
             return
         self.write({"publish_held": True, "publish_held_reason": reason_text})
         intro = self.env._("The hourly republish did not publish %s on its own. Read what changes on the "
                            "assortment, then publish it by hand (or change the prices or products).", self.name)
         note = Markup("<p>%s</p>%s") % (intro, _list(reasons))
-        activity = self.publish_review_activity_id
         if activity:
             activity.write({"note": note})
         else:
@@ -162,10 +162,15 @@ class ApicbaseAssortment(models.Model):
         """The assortment no longer waits: its to-do is done with ``feedback``."""
         if not self.publish_held and not self.publish_review_activity_id:
             return
-        activity = self.publish_review_activity_id
+        activity = self._open_review_activity()
         self.write({"publish_held": False, "publish_held_reason": False, "publish_review_activity_id": False})
-        if activity.exists():
+        if activity:
             as_system(activity).action_feedback(feedback=feedback)
+
+    def _open_review_activity(self):
+        """The to-do while nobody has marked it done. A done to-do is deleted, or kept archived when
+        its type keeps done activities (19.0's to-do does): either way it is no longer open."""
+        return as_system(self.publish_review_activity_id).exists().filtered("active")
 
     def _reviewer(self):
         """Who is given the to-do: the company's Apicbase responsible when a sales manager, else the
