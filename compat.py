@@ -12,6 +12,7 @@ ODOO_19 = SERIES >= 19
 
 # Field names Odoo 19.0 renamed.
 USER_GROUPS = "group_ids" if ODOO_19 else "groups_id"  # res.users, ir.actions.*: their groups
+GROUP_USERS = "user_ids" if ODOO_19 else "users"  # res.groups: its members
 LINE_UOM = "product_uom_id" if ODOO_19 else "product_uom"  # sale.order.line: its unit of measure
 LINE_TAXES = "tax_ids" if ODOO_19 else "tax_id"  # sale.order.line: its taxes
 
@@ -20,6 +21,14 @@ LINE_TAXES = "tax_ids" if ODOO_19 else "tax_id"  # sale.order.line: its taxes
 LINE_PRICE_ROUNDED = not ODOO_19
 # 19.0's products have one unit of measure (and packagings as units); 18.0's a purchase unit too.
 PRODUCT_PURCHASE_UOM = None if ODOO_19 else "uom_po_id"
+
+
+def customer_pricelists_apply(env):
+    """Whether Odoo prices a customer's sale orders from the pricelist set on the customer. 19.0
+    does only with the Pricelists feature on (Settings > Sales); 18.0 always does."""
+    if ODOO_19:
+        return env["res.groups"]._is_feature_enabled("product.group_product_pricelist")
+    return True
 
 
 def sql_constraints(*constraints):

@@ -10,7 +10,7 @@ from odoo.tools.safe_eval import safe_eval
 
 from ..apicbase import assortment as assortment_lib
 from ..apicbase.errors import ApicbaseError, ContentError
-from ..compat import cron_progress, sql_constraints
+from ..compat import cron_progress, customer_pricelists_apply, sql_constraints
 from ..const import PUBLISH_BATCH, SYNC_STATES
 from .actions import error_text, is_apicbase_manager, notification, open_records, run_in_background
 from .system import as_system
@@ -93,6 +93,9 @@ class ApicbaseAssortment(models.Model):
     validation_checked_at = fields.Datetime(readonly=True)
     event_ids = fields.One2many("apicbase.sync.event", "assortment_id", string="Sync Events")
     event_count = fields.Integer(compute="_compute_event_count")
+    pricelists_off = fields.Boolean(
+        compute="_compute_pricelists_off",
+        help="Odoo prices sale orders without customer pricelists (the Pricelists feature is off).")
 
     locals().update(sql_constraints(
         ("customer_number_company_unique", "unique(company_id, customer_number)",
@@ -104,6 +107,11 @@ class ApicbaseAssortment(models.Model):
             [("assortment_id", "in", self.ids), ("current", "=", True)], ["assortment_id"], ["__count"]))
         for assortment in self:
             assortment.event_count = counts.get(assortment, 0)
+
+    def _compute_pricelists_off(self):
+        # 19.0 prices sale orders from the customer's pricelist only with the Pricelists feature on:
+        # off, the file carries this pricelist's prices and each order arrives at the sales price.
+        self.pricelists_off = not customer_pricelists_apply(self.env)
 
     def _compute_publish_preview(self):
         for assortment in self:

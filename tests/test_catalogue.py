@@ -5,6 +5,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..compat import GROUP_USERS, USER_GROUPS
 from .common import ApicbaseCase, SimulatorMixin
 
 
@@ -35,6 +36,29 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
             "pricelist_id": (pricelist or self.pricelist).id, "selection_mode": "products",
             "product_ids": [(6, 0, (products or self.products).ids)], "partner_ids": [(6, 0, self.customer.ids)],
         })
+
+    def test_the_assortment_says_when_odoo_prices_orders_without_its_pricelist(self):
+        """Checked against what Odoo does: a sale order of a customer whose pricelist is the
+        assortment's gets that pricelist exactly when the assortment does not warn. 19.0 applies
+        customer pricelists only with the Pricelists feature on; 18.0 always does."""
+        assortment = self.make_assortment(pricelist=self.bistro_pricelist)
+        restaurant = self.env["res.partner"].create({"name": "Bistro Warn"})
+
+        def sale_order_uses_the_pricelist():
+            restaurant.property_product_pricelist = self.bistro_pricelist
+            self.env.invalidate_all()  # as in a new request: the partner's pricelist is computed again
+            return self.env["sale.order"].create({"partner_id": restaurant.id}).pricelist_id == self.bistro_pricelist
+
+        features = self.env.ref("base.group_user")
+        pricelists = self.env.ref("product.group_product_pricelist")
+        features.implied_ids -= pricelists
+        features[GROUP_USERS].write({USER_GROUPS: [(3, pricelists.id)]})
+        self.env.invalidate_all()
+        self.assertEqual(assortment.pricelists_off, not sale_order_uses_the_pricelist())
+        features.implied_ids |= pricelists
+        self.env.invalidate_all()
+        self.assertFalse(assortment.pricelists_off)
+        self.assertTrue(sale_order_uses_the_pricelist())
 
     def sent_file(self):
         self.sim.wait_until_processed()

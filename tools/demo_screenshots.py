@@ -17,7 +17,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import xmlrpc.client
+
+from demo_odoo import Odoo
 
 WIDTH, HEIGHT = 1280, 800
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -144,17 +145,8 @@ def click(selector, text=None):
             " if (el) { el.click(); return true; } return false; })()")
 
 
-class Demo:
-    """What the screens show, found over XML-RPC (ids change from one run to the next)."""
-
-    def __init__(self, url, db):
-        self.db = db
-        common = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/common", allow_none=True)
-        self.uid = common.authenticate(db, "admin", "admin", {})
-        self.models = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object", allow_none=True)
-
-    def __call__(self, model, method, *args, **kwargs):
-        return self.models.execute_kw(self.db, self.uid, "admin", model, method, list(args), kwargs)
+class Demo(Odoo):
+    """What the screens show, found through Odoo's web client routes (ids change from one run to the next)."""
 
     def one(self, model, domain):
         ids = self(model, "search", domain, limit=1)
