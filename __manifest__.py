@@ -6,7 +6,6 @@
     "version": "1.3.0",  # pylint: disable=manifest-version-format
     "category": "Sales/Sales",
     "author": "Apicbase connector team",
-    "website": "https://github.com/",
     "license": "LGPL-3",
     "depends": ["sale_management", "resource"],
     "external_dependencies": {"python": ["requests"]},

@@ -17,7 +17,6 @@ from .body import BODY, BODY_PROBLEM, TOO_LARGE
 _logger = logging.getLogger(__name__)
 
 
-
 def _answer(http_status, **body):
     return request.make_json_response(body, status=http_status)
 

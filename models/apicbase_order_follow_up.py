@@ -22,7 +22,7 @@ from .system import as_system
 _logger = logging.getLogger(__name__)
 
 
-# One concern a file (the follow-up apart from intake and processing), as Odoo itself splits sale.
+# One concern a file: the follow-up, apart from intake and processing (models/apicbase_order.py).
 class ApicbaseOrder(models.Model):
     _inherit = "apicbase.order"  # pylint: disable=consider-merging-classes-inherited
 

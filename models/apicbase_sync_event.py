@@ -14,9 +14,6 @@ from .system import as_system
 
 _logger = logging.getLogger(__name__)
 
-# Apicbase's clock and ours may disagree a little: an event this much older than our publish
-# time still speaks of the file just sent.
-
 
 class ApicbaseSyncEvent(models.Model):
     """What Apicbase reported while it processed our assortment files."""

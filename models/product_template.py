@@ -7,7 +7,6 @@ from .actions import open_records
 from ..const import PRICE_UNITS, SYNC_STATES
 
 
-
 class ProductTemplate(models.Model):
     _inherit = "product.template"
 

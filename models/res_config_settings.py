@@ -5,7 +5,6 @@ from ..const import PRICE_DIGITS
 from .actions import notification
 
 
-
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 

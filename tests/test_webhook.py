@@ -40,7 +40,8 @@ class TestWebhook(HttpCase, ApicbaseCase):
         requests the server still takes for the test's (19.0 refuses others unless told)."""
         self.env.flush_all()  # what url_open does: the server's request sees the test's data
         address = urlsplit(self.base_url())
-        with requests_from_outside(self), socket.create_connection((address.hostname, address.port), timeout=30) as sock:
+        with requests_from_outside(self), socket.create_connection(
+                (address.hostname, address.port), timeout=30) as sock:
             yield address.netloc, sock
 
     @staticmethod
