@@ -3,13 +3,10 @@
 Skipped, loudly, when the runner (tools/run-tests) did not provide an installed database.
 """
 import os
-import sys
 import uuid
 
 import pytest
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
-from odoo_live import ADDONS_PATH, database_copy, seed  # noqa: E402
+from odoo_live import ADDONS_PATH, database_copy, seed  # tools/, on pytest.ini's pythonpath
 
 DB_TEMPLATE = os.environ.get("APICBASE_TEST_DB")
 

@@ -2,12 +2,9 @@
 # Pulls 10,000 packages (20 customers x 500) from the local Apicbase simulator into bindings
 # (linking products and computing drift) and compares with Odoo's own product.product.load()
 # of the same 10,000 rows (the baseline), in one run.
-import os
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.environ["APICBASE_ROOT"], "tools"))
-import apicbase_simulator  # noqa: E402
+import apicbase_simulator  # tools/ is on PYTHONPATH (tools/odoo-env)
 
 N_PRODUCTS, N_CUSTOMERS = 500, 20
 company = env.company

@@ -13,15 +13,12 @@
 # queries per page of a first and an unchanged run, and the peak memory of another unchanged run.
 import datetime as dt
 import math
-import os
-import sys
 import time
 import tracemalloc
 
 import requests
 
-sys.path.insert(0, os.path.join(os.environ["APICBASE_ROOT"], "tools"))
-import apicbase_simulator  # noqa: E402
+import apicbase_simulator  # tools/ is on PYTHONPATH (tools/odoo-env)
 
 PAGE = 200
 # The simulator answers from this process: the time spent waiting for its answers is Apicbase's

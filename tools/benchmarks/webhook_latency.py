@@ -13,8 +13,7 @@ import time
 
 import requests
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import odoo_live  # noqa: E402
+import odoo_live  # tools/ is on PYTHONPATH (tools/odoo-env)
 
 ROUNDS = 100
 

@@ -25,8 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import odoo_live  # noqa: E402
+import odoo_live  # tools/ is on PYTHONPATH (tools/odoo-env)
 
 LINES = 10
 ORDERS = {1: 60, 16: 192}  # per run: sequential, then 12 per sender

@@ -1,6 +1,6 @@
-"""The Apicbase side of ``bash tools/demo``: the simulator with its seed plus the demo's orders.
+"""The Apicbase side of ``bash tools/demo/run``: the simulator with its seed plus the demo's orders.
 
-    python tools/demo_simulator.py --port 8090 --client-id ID --client-secret SECRET \
+    python tools/demo/apicbase_side.py --port 8090 --client-id ID --client-secret SECRET \
         --webhook-url http://127.0.0.1:8069/apicbase/webhook/TOKEN --webhook-secret SECRET
 
 Serves the simulated API (``tools/apicbase_simulator``) until SIGTERM or Ctrl-C. On SIGUSR1 it
@@ -13,17 +13,13 @@ Standard library, werkzeug and requests (Odoo's own dependencies): run it with O
 """
 import argparse
 import datetime as dt
-import os
 import signal
-import sys
 import threading
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from apicbase_simulator import Simulator, isoformat  # tools/ is on PYTHONPATH (tools/odoo-env)
+from apicbase_simulator.seed import order_line, purchase_order
 
-from apicbase_simulator import Simulator, isoformat  # noqa: E402
-from apicbase_simulator.seed import order_line, purchase_order  # noqa: E402
-
-# The order of tools/demo's check: these ids become sale orders, UNKNOWN_ARTICLE_ORDER waits in the inbox.
+# The order of tools/demo/run's check: these ids become sale orders, UNKNOWN_ARTICLE_ORDER waits in the inbox.
 UNKNOWN_ARTICLE = "OLIVE-OIL-5L"
 UNKNOWN_ARTICLE_ORDER = "po-2004"
 PRICE_DIFFERS_ORDER = "po-2003"  # its Apicbase price is not the customer's pricelist price

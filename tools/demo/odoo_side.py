@@ -1,12 +1,12 @@
 """The Odoo side of the demo, as the demo's admin through the web client's own routes (standard library only, but for
 ``serve``, which runs the simulator: werkzeug and requests, as in Odoo's own Python).
 
-    python tools/demo_odoo.py configure --url URL --db DB --sim-url SIM --client-id ID \
+    python tools/demo/odoo_side.py configure --url URL --db DB --sim-url SIM --client-id ID \
         --client-secret SECRET --webhook-secret SECRET
-    python tools/demo_odoo.py check --url URL --db DB
-    python tools/demo_odoo.py invoice --url URL --db DB
-    python tools/demo_odoo.py price-rise --url URL --db DB
-    python tools/demo_odoo.py serve --url URL --db DB --sim-host 0.0.0.0 --sim-port 8090 \
+    python tools/demo/odoo_side.py check --url URL --db DB
+    python tools/demo/odoo_side.py invoice --url URL --db DB
+    python tools/demo/odoo_side.py price-rise --url URL --db DB
+    python tools/demo/odoo_side.py serve --url URL --db DB --sim-host 0.0.0.0 --sim-port 8090 \
         --sim-url http://127.0.0.1:8090 [--base-url http://localhost:8069]
 
 ``configure`` points the company at the simulator (the credentials and URLs depend on the run's
@@ -18,7 +18,7 @@ all is as expected, else 1 with what is wrong. ``invoice`` confirms and invoices
 restaurant has since marked paid in Apicbase, leaves the invoice open, runs the follow-up once and
 checks that the disagreement shows (on the order and on the overview). ``price-rise`` raises
 Brasserie du Parc's cola price by 30 %, runs the hourly republish once and checks that the assortment
-waits for a sales manager (with a to-do) instead of being published. ``bash tools/demo`` runs these
+waits for a sales manager (with a to-do) instead of being published. ``bash tools/demo/run`` runs these
 four; ``check`` also makes sure the order asking for beef tomorrow is flagged Delivery Asked Too
 Early, with a to-do for its salesperson, and no other order is.
 
@@ -36,7 +36,7 @@ import time
 import urllib.request
 from http.cookiejar import CookieJar
 
-from demo_simulator import (PAID_ORDER, PRICE_DIFFERS_ORDER, TOO_EARLY_ORDER, UNKNOWN_ARTICLE,
+from apicbase_side import (PAID_ORDER, PRICE_DIFFERS_ORDER, TOO_EARLY_ORDER, UNKNOWN_ARTICLE,
                             UNKNOWN_ARTICLE_ORDER, demo_orders)
 
 # The price the restaurant Brasserie du Parc pays for a cola tray rises 30 % (18.50 -> 24.05), above
@@ -115,7 +115,7 @@ def configure(odoo, sim_url, client_id, client_secret, webhook_secret, base_url=
     for row in rows:
         print(f"published {row['name']}: {row['last_package_count']} package(s), "
               f"{row['last_rejected_count']} left out, {row['event_count']} event(s), sync {row['sync_state']}")
-    # Customers at once; their packages may be left to the scheduled action (tools/demo runs the
+    # Customers at once; their packages may be left to the scheduled action (tools/demo/run runs the
     # scheduled actions interactively, not in --check).
     odoo("apicbase.customer", "action_pull", [])
     customers = odoo("apicbase.customer", "search_read", [], ["customer_number", "partner_id"])
@@ -266,7 +266,7 @@ def _wait_for_addon(url, db, timeout):
 
 
 def serve(args):
-    from demo_simulator import make_simulator, send_orders  # werkzeug and requests: only here
+    from apicbase_side import make_simulator, send_orders  # werkzeug and requests: only here
 
     odoo = _wait_for_addon(args.url, args.db, args.timeout)
     client_id, client_secret = "demo-client", secrets.token_urlsafe(18)

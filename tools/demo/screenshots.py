@@ -1,12 +1,12 @@
-"""Screenshots of a running demo (``bash tools/demo --check --keep``) for the Apps page.
+"""Screenshots of a running demo (``bash tools/demo/run --check --keep``) for the Apps page.
 
-    python tools/demo_screenshots.py --url http://127.0.0.1:8069 --db DB --out static/description
+    python tools/demo/screenshots.py --url http://127.0.0.1:8069 --db DB --out static/description
 
 Drives headless Chromium through the Chrome DevTools protocol over a pipe
 (``--remote-debugging-pipe``: messages on file descriptors 3 and 4, separated by NUL bytes), so it
 needs the standard library only: no websocket client, no port. It logs in as the demo's admin
 through the login form, as a person would, and captures each screen at 1280 x 800 once the web
-client has finished loading it. tools/screenshots runs it.
+client has finished loading it. tools/demo/screenshots runs it.
 """
 import argparse
 import base64
@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 
-from demo_odoo import Odoo
+from odoo_side import Odoo
 
 WIDTH, HEIGHT = 1280, 800
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
