@@ -353,7 +353,7 @@ class ApicbaseAssortment(models.Model):
                 raise UserError(self.env._("Reading Apicbase's events failed: %s", exc)) from None
         return notification(self.env._("Events read from Apicbase."), "success")
 
-    def _apicbase_update_sync_state(self):
+    def _update_sync_state(self):
         for assortment in self:
             state = assortment.event_ids._worst_state()
             if state != "none":

@@ -26,16 +26,16 @@ class ApicbaseOrder(models.Model):
     _inherit = "apicbase.order"
 
     @api.model
-    def _apicbase_tracks_deliveries(self):
+    def _tracks_deliveries(self):
         """Whether sale orders carry a delivery state: only with Inventory (sale_stock), which
         this addon does not require."""
         return "delivery_status" in self.env["sale.order"]._fields
 
     @api.model
-    def _apicbase_contradiction_domains(self):
+    def _contradiction_domains(self):
         """{kind: domain of the inbox orders whose sale order contradicts Apicbase that way}."""
         still_open = [("sale_order_id.state", "in", ("draft", "sent"))]
-        if self._apicbase_tracks_deliveries():
+        if self._tracks_deliveries():
             still_open = ["|", *still_open, "&", ("sale_order_id.state", "=", "sale"),
                           ("sale_order_id.delivery_status", "in", UNDELIVERED_STATES)]
         return {
@@ -46,11 +46,11 @@ class ApicbaseOrder(models.Model):
         }
 
     @api.model
-    def _apicbase_contradiction_domain(self):
+    def _contradiction_domain(self):
         """The orders whose sale order contradicts Apicbase, whatever the contradiction."""
-        return domain_or(list(self._apicbase_contradiction_domains().values()))
+        return domain_or(list(self._contradiction_domains().values()))
 
-    def _apicbase_flag_contradictions(self):
+    def _flag_contradictions(self):
         """Gives the responsible a to-do on each of these orders' sale orders that contradicts
         Apicbase, unless one is open already for the same contradiction. A few queries whatever
         the number of orders; returns the activities created."""
@@ -58,15 +58,15 @@ class ApicbaseOrder(models.Model):
         if not self:
             return activities_sudo
         found = {}  # (sale order, kind): inbox order
-        for kind, domain in self._apicbase_contradiction_domains().items():
+        for kind, domain in self._contradiction_domains().items():
             for record in as_system(self).search([("id", "in", self.ids), *domain]):
                 found[record.sale_order_id, kind] = record
-        for record, kinds in self._apicbase_compare_invoices().items():
+        for record, kinds in self._compare_invoices().items():
             for kind in kinds:
                 found[record.sale_order_id, kind] = record
         if not found:
             return activities_sudo
-        kind_by_summary = self._apicbase_contradiction_summaries()
+        kind_by_summary = self._contradiction_summaries()
         flagged = {(activity.res_id, kind_by_summary[activity.summary]) for activity in activities_sudo.search([
             ("res_model", "=", "sale.order"), ("res_id", "in", list({sale.id for sale, _kind in found})),
             ("summary", "in", list(kind_by_summary))])}
@@ -78,29 +78,29 @@ class ApicbaseOrder(models.Model):
                 continue
             key = (record.company_id, kind in invoices_lib.KINDS, sale.user_id)
             if key not in assignees:
-                assignees[key] = record._apicbase_contradiction_assignee(kind)
-            values.append(record._apicbase_contradiction_activity(kind, todo, assignees[key]))
+                assignees[key] = record._contradiction_assignee(kind)
+            values.append(record._contradiction_activity(kind, todo, assignees[key]))
         # The to-dos show in the assignee's activities at once; an e-mail for each would flood the
         # inbox of whoever a follow-up run gives fifty of them.
         return activities_sudo.with_context(mail_activity_quick_update=True).create(
             [value for value in values if value])
 
     @api.model
-    def _apicbase_contradiction_summaries(self):
+    def _contradiction_summaries(self):
         """{summary: kind} in every installed language: an activity created in one language is
         recognised whoever's language the next check runs in."""
-        return {self.with_context(lang=code)._apicbase_contradiction_summary(kind): kind
+        return {self.with_context(lang=code)._contradiction_summary(kind): kind
                 for code, _name in self.env["res.lang"].get_installed() for kind in KINDS}
 
     @api.model
-    def _apicbase_contradiction_summary(self, kind):
+    def _contradiction_summary(self, kind):
         if kind in invoices_lib.KINDS:
-            return self._apicbase_invoice_summary(kind)
+            return self._invoice_summary(kind)
         if kind == CANCELLED:
             return self.env._("Cancelled here, still expected in Apicbase")
         return self.env._("Delivered in Apicbase, still open here")
 
-    def _apicbase_contradiction_assignee(self, kind):
+    def _contradiction_assignee(self, kind):
         """Who is given the to-do: for a delivery, the company's Apicbase responsible, else the
         salesperson; for an invoice, someone who handles invoices (nobody when the company has no
         one who may read them)."""
@@ -110,8 +110,8 @@ class ApicbaseOrder(models.Model):
             return self.company_id._apicbase_invoice_responsible(sale)
         return self.company_id.apicbase_user_id or sale.user_id or self.company_id._apicbase_responsible_user()
 
-    def _apicbase_contradiction_activity(self, kind, activity_type, user):
-        """The to-do's values for ``user`` (see _apicbase_contradiction_assignee), in its language;
+    def _contradiction_activity(self, kind, activity_type, user):
+        """The to-do's values for ``user`` (see _contradiction_assignee), in its language;
         None when there is nobody to give it to."""
         self.ensure_one()
         sale = self.sale_order_id
@@ -122,16 +122,16 @@ class ApicbaseOrder(models.Model):
             "res_model_id": self.env["ir.model"]._get_id("sale.order"),
             "res_id": sale.id,
             "activity_type_id": activity_type.id,
-            "summary": in_lang._apicbase_contradiction_summary(kind),
-            "note": Markup("<p>%s</p>") % in_lang._apicbase_contradiction_note(kind),
+            "summary": in_lang._contradiction_summary(kind),
+            "note": Markup("<p>%s</p>") % in_lang._contradiction_note(kind),
             "user_id": user.id or self.env.uid,
             "date_deadline": fields.Date.context_today(self),
         }
 
-    def _apicbase_contradiction_note(self, kind):
+    def _contradiction_note(self, kind):
         """What contradicts what, and what to do about it."""
         if kind in invoices_lib.KINDS:
-            return self._apicbase_invoice_note(kind)
+            return self._invoice_note(kind)
         number, sale = self.name or self.apicbase_id, self.sale_order_id.name
         if kind == CANCELLED:
             return self.env._("Sale order %(sale)s is cancelled, but Apicbase order %(number)s is still ordered and "

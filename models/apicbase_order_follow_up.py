@@ -1,5 +1,10 @@
-"""The follow-up of Apicbase purchase orders (reconciliation): what Apicbase says of the orders
-since, and the orders whose webhook never arrived."""
+"""The follow-up of Apicbase purchase orders: what Apicbase says of the orders since, and the
+orders whose webhook never arrived.
+
+"Follow-up" is the connector's one name for what the mission calls reconciliation (methods, tests,
+the benchmark). The stored names from before keep "reconcile" (the field ``reconciled_at``, the
+setting ``apicbase_reconcile_days``, the scheduled action ``ir_cron_apicbase_reconcile``): renaming
+them would cost every database a migration and gain its users nothing."""
 import datetime as dt
 import json
 import logging
@@ -27,7 +32,7 @@ class ApicbaseOrder(models.Model):
     _inherit = "apicbase.order"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
-    def _reconcile(self, company):
+    def _follow_up(self, company):
         """Brings the Apicbase state of recent orders up to date and recovers lost ones, in one go.
 
         Reads the purchase orders of the follow-up window through the API (paginated, oldest
@@ -35,7 +40,7 @@ class ApicbaseOrder(models.Model):
         processes the ORDERED ones whose webhook never arrived (through the same path as the
         webhook, never refusing), then tells Apicbase which orders we fetched (and, if set,
         acknowledged). Returns counts: updated, recovered, marked, unreadable. The scheduled
-        action does the same a few pages per call (``_cron_reconcile``).
+        action does the same a few pages per call (``_cron_follow_up``).
         """
         run, client = self._follow_up_begin(company), company._apicbase_client()
         self._follow_up_pages(company, run, client)
@@ -123,7 +128,7 @@ class ApicbaseOrder(models.Model):
                 status = apicbase_payload.parse_order_status(item)
             except PayloadError as exc:
                 unreadable += 1
-                _logger.warning("Apicbase purchase order skipped by reconciliation: %s", exc)
+                _logger.warning("Apicbase purchase order skipped by the follow-up: %s", exc)
                 continue
             statuses[status.id] = status
         return statuses, unreadable
@@ -157,7 +162,7 @@ class ApicbaseOrder(models.Model):
         if notes:
             self.env["sale.order"].browse(list(notes))._message_log_batch(bodies=notes)
         # Every order seen, changed or not: a sale order may have changed here since the last run.
-        self.browse([record.id for record in status_by_record])._apicbase_flag_contradictions()
+        self.browse([record.id for record in status_by_record])._flag_contradictions()
         return updated
 
     def _status_changes(self, status):
@@ -257,7 +262,7 @@ class ApicbaseOrder(models.Model):
         return marked
 
     @api.model
-    def _cron_reconcile(self, limit=FOLLOW_UP_BATCH, page_size=PAGE_SIZE):
+    def _cron_follow_up(self, limit=FOLLOW_UP_BATCH, page_size=PAGE_SIZE):
         """The follow-up of every connected company, ``limit`` pages a call: Odoo's scheduler
         commits each call and calls again while a company's run goes on. A run interrupted (a
         killed worker) goes on from its next page at the next call."""
@@ -278,14 +283,14 @@ class ApicbaseOrder(models.Model):
                         self._follow_up_finish(company, run, client)
                 company.apicbase_follow_up_run = False if finished else run
             except Exception as exc:  # noqa: BLE001 - one company's trouble must not stop the others
-                _logger.warning("Apicbase reconciliation failed for company %s: %s", company.id, exc,
+                _logger.warning("Apicbase follow-up failed for company %s: %s", company.id, exc,
                                 exc_info=not isinstance(exc, (ApicbaseError, UserError)))
                 company._apicbase_record_follow_up(fields.Datetime.now(), error=exc)
                 company.apicbase_follow_up_run = False  # the next run starts it over
         remaining = len(running.filtered("apicbase_follow_up_run"))
         cron_progress(self.env, len(company), remaining)
 
-    def action_reconcile(self):
+    def action_follow_up(self):
         """Checks the connection at once (a wrong setting shows here), then leaves the follow-up,
         which may read thousands of orders, to the scheduled action."""
         if not is_apicbase_manager(self.env):

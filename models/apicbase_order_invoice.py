@@ -37,9 +37,9 @@ class ApicbaseOrder(models.Model):
     def _compute_invoice_disagreement_text(self):
         for record in self:
             record.invoice_disagreement_text = "\n".join(
-                record._apicbase_invoice_note(kind) for kind in record._apicbase_invoice_kinds()) or False
+                record._invoice_note(kind) for kind in record._invoice_kinds()) or False
 
-    def _apicbase_invoice_kinds(self):
+    def _invoice_kinds(self):
         self.ensure_one()
         return tuple((self.invoice_disagreement or "").split(",")) if self.invoice_disagreement else ()
 
@@ -47,7 +47,7 @@ class ApicbaseOrder(models.Model):
     # Comparing
     # ------------------------------------------------------------------
 
-    def _apicbase_compare_invoices(self):
+    def _compare_invoices(self):
         """Compares each order's Apicbase invoice state with its sale order's invoices, stores what
         disagrees and returns {order: kinds}. A fixed number of queries however many orders: the
         invoices of all their sale orders are read together."""
@@ -57,7 +57,7 @@ class ApicbaseOrder(models.Model):
         for record in records:
             kinds = invoices_lib.disagreements(
                 int(record.invoice_status) if record.invoice_status else None, record.invoice_number,
-                record._apicbase_invoices(), today, record.company_id.apicbase_invoice_days or 0)
+                record._invoices(), today, record.company_id.apicbase_invoice_days or 0)
             found[record] = kinds
             value = ",".join(kinds) or False
             if record.invoice_disagreement != value:
@@ -66,7 +66,7 @@ class ApicbaseOrder(models.Model):
             self.browse(ids).write({"invoice_disagreement": value})
         return found
 
-    def _apicbase_invoices(self):
+    def _invoices(self):
         """The sale order's customer invoices as the pure comparison reads them (credit notes show
         on the invoices they reverse, as Odoo's ``reversed`` payment state)."""
         return [invoices_lib.Invoice(number=move.name or "", state=move.state, payment_state=move.payment_state,
@@ -78,7 +78,7 @@ class ApicbaseOrder(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _apicbase_invoice_summary(self, kind):
+    def _invoice_summary(self, kind):
         return {
             invoices_lib.PAID_NOT_PAID: self.env._("Paid in Apicbase, not paid here"),
             invoices_lib.UNKNOWN_NUMBER: self.env._("Apicbase has an invoice number we did not issue"),
@@ -87,7 +87,7 @@ class ApicbaseOrder(models.Model):
             invoices_lib.INVOICE_CANCELLED: self.env._("Invoice cancelled here, payable in Apicbase"),
         }[kind]
 
-    def _apicbase_invoice_note(self, kind):
+    def _invoice_note(self, kind):
         """What disagrees with what, and what to do."""
         self.ensure_one()
         invoices = self.sale_order_id.invoice_ids.filtered(lambda move: move.move_type == "out_invoice")

@@ -72,7 +72,7 @@ class ApicbaseOverview(models.Model):
         last_ids = [last_id for _company, last_id in Order._read_group(in_companies, ["company_id"], ["id:max"])]
         last_order = {order.company_id.id: order for order in Order.browse(last_ids)}  # read together
         contradictions = {company.id: count for company, count in Order._read_group(
-            in_companies + Order._apicbase_contradiction_domain(), ["company_id"], ["__count"])}
+            in_companies + Order._contradiction_domain(), ["company_id"], ["__count"])}
         event_errors = {company.id: count for company, count in self.env["apicbase.sync.event"]._read_group(
             in_companies + [("current", "=", True), ("event_type", "in", ERROR_EVENT_TYPES)],
             ["company_id"], ["__count"])}
@@ -154,7 +154,7 @@ class ApicbaseOverview(models.Model):
     def action_open_contradictions(self):
         self.ensure_one()
         Order = self.env["apicbase.order"]
-        orders = Order.search([("company_id", "=", self.company_id.id), *Order._apicbase_contradiction_domain()])
+        orders = Order.search([("company_id", "=", self.company_id.id), *Order._contradiction_domain()])
         return open_records("sale.order", self.env._("Sale Orders Contradicting Apicbase"),
                             domain=[("id", "in", orders.sale_order_id.ids)])
 

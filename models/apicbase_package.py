@@ -140,7 +140,7 @@ class ApicbasePackage(models.Model):
         kept.write({"last_seen_at": now})
         created = self.create(to_create)
         touched = kept | created
-        touched._compute_drift()
+        touched._refresh_drift()
         return touched
 
     @api.model
@@ -180,8 +180,10 @@ class ApicbasePackage(models.Model):
     # Drift
     # ------------------------------------------------------------------
 
-    def _compute_drift(self):
-        """Compares each linked package with what its customer's assortment would publish."""
+    def _refresh_drift(self):
+        """Stores, on each package, how it differs from what its customer's assortment would publish.
+        Written after a pull or a link rather than computed: it depends on the assortment's
+        pricelist and products, which no ``@api.depends`` could follow."""
         for customer, packages in self.grouped("customer_id").items():
             assortment = self.env["apicbase.assortment"]._for_customer(customer)
             linked = packages.filtered("product_id")
@@ -247,7 +249,7 @@ class ApicbasePackage(models.Model):
                 product = products.get(package.third_party_id) or found.get(package.third_party_id)
                 if product and len(product) == 1:
                     package.product_id = product
-        missing._compute_drift()
+        missing._refresh_drift()
         return open_records("product.template", self.env._("Created Products"), domain=[("id", "in", templates.ids)])
 
     def _product_values(self):

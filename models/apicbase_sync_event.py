@@ -70,7 +70,7 @@ class ApicbaseSyncEvent(models.Model):
         if newest and (not company.apicbase_last_event_at or newest > company.apicbase_last_event_at):
             values["apicbase_last_event_at"] = newest
         as_system(company).write(values)
-        created.assortment_id._apicbase_update_sync_state()
+        created.assortment_id._update_sync_state()
         return created
 
     @api.model

@@ -291,7 +291,7 @@ class SaleOrder(models.Model):
     def _action_cancel(self):
         result = super()._action_cancel()
         # The restaurant may still expect these orders in Apicbase: someone must tell it.
-        self.apicbase_order_id._apicbase_flag_contradictions()
+        self.apicbase_order_id._flag_contradictions()
         return result
 
     def _recompute_prices(self):

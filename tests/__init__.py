@@ -5,13 +5,13 @@ from . import test_catalogue
 from . import test_constraints
 from . import test_contradictions
 from . import test_delivery_dates
+from . import test_follow_up
 from . import test_health
-from . import test_invoice_reconciliation
+from . import test_invoice_follow_up
 from . import test_odoo_unchanged
 from . import test_order_intake
 from . import test_outbound
 from . import test_publish_changes
-from . import test_reconciliation
 from . import test_rights
 from . import test_security
 from . import test_tours

@@ -76,7 +76,7 @@ class TestContradictions(SimulatorMixin, ApicbaseCase):
         inbox.sale_order_id.write({"state": "cancel"})  # an import, a script
         self.assertFalse(self.flags(inbox.sale_order_id))
         self.sim.add_purchase_order(order_payload(id=inbox.apicbase_id))
-        self.env["apicbase.order"]._reconcile(self.company)
+        self.env["apicbase.order"]._follow_up(self.company)
         self.assertEqual(self.flags(inbox.sale_order_id).summary, CANCELLED)
 
     # -- delivered or closed in Apicbase while still open here ----------------------------------
@@ -85,29 +85,29 @@ class TestContradictions(SimulatorMixin, ApicbaseCase):
         inbox = self.quotation()
         sale = inbox.sale_order_id
         self.sim.add_purchase_order(order_payload(id=inbox.apicbase_id, status="DELIVERED", delivery_closed=True))
-        self.env["apicbase.order"]._reconcile(self.company)
+        self.env["apicbase.order"]._follow_up(self.company)
         [activity] = self.flags(sale)
         self.assertEqual(activity.summary, UNDELIVERED)
         self.assertIn("Apicbase order PO-2026-0042 is delivered and closed by the restaurant, but sale order "
                       f"{sale.name} is still a quotation", str(activity.note))
         self.assertEqual(activity.user_id, self.company.apicbase_user_id)
-        self.env["apicbase.order"]._reconcile(self.company)
+        self.env["apicbase.order"]._follow_up(self.company)
         self.assertEqual(self.flags(sale), activity, "not a new one every hour")
         # Done, the contradiction gone (the quotation confirmed; no Inventory here): nothing new.
         activity.action_feedback(feedback="Confirmed")
-        with patch(f"{INBOX}._apicbase_tracks_deliveries", return_value=False):
+        with patch(f"{INBOX}._tracks_deliveries", return_value=False):
             sale.action_confirm()
-            self.env["apicbase.order"]._reconcile(self.company)
+            self.env["apicbase.order"]._follow_up(self.company)
         self.assertFalse(self.flags(sale))
 
     def test_a_todo_marked_done_comes_back_while_the_contradiction_stands(self):
         inbox = self.quotation()
         sale = inbox.sale_order_id
         self.sim.add_purchase_order(order_payload(id=inbox.apicbase_id, status="DELIVERED"))
-        self.env["apicbase.order"]._reconcile(self.company)
+        self.env["apicbase.order"]._follow_up(self.company)
         self.flags(sale).action_feedback(feedback="Told the restaurant")
         self.assertFalse(self.flags(sale))
-        self.env["apicbase.order"]._reconcile(self.company)
+        self.env["apicbase.order"]._follow_up(self.company)
         self.assertEqual(self.flags(sale).summary, UNDELIVERED, "still a quotation Apicbase has delivered")
 
     def test_closed_by_the_restaurant_alone_is_said_so(self):
@@ -117,7 +117,7 @@ class TestContradictions(SimulatorMixin, ApicbaseCase):
 
     def test_without_inventory_a_confirmed_order_apicbase_delivered_is_no_contradiction(self):
         inbox = self.quotation()
-        with patch(f"{INBOX}._apicbase_tracks_deliveries", return_value=False):
+        with patch(f"{INBOX}._tracks_deliveries", return_value=False):
             inbox.sale_order_id.action_confirm()
             self.in_apicbase(inbox, "DELIVERED", closed=True)
             self.assertFalse(self.flags(inbox.sale_order_id), "nothing tells Odoo it is not delivered")
@@ -155,7 +155,7 @@ class TestContradictions(SimulatorMixin, ApicbaseCase):
             self.env.flush_all()
             self.env.invalidate_all()
             before = self.env.cr.sql_log_count
-            Inbox.browse([inbox.id for inbox in some])._apicbase_flag_contradictions()
+            Inbox.browse([inbox.id for inbox in some])._flag_contradictions()
             counts.append(self.env.cr.sql_log_count - before)
         # A search per kind of delivery contradiction, then the orders, their sale orders' lines and
         # invoices read once for all: the same whatever the number of orders.
@@ -163,9 +163,9 @@ class TestContradictions(SimulatorMixin, ApicbaseCase):
         self.assertLessEqual(counts[1], 8)
         for inbox in inboxes[:3]:
             inbox.sale_order_id.write({"state": "cancel"})
-        created = Inbox.browse([inbox.id for inbox in inboxes])._apicbase_flag_contradictions()
+        created = Inbox.browse([inbox.id for inbox in inboxes])._flag_contradictions()
         self.assertEqual(len(created), 3)
-        self.assertFalse(Inbox.browse([inbox.id for inbox in inboxes])._apicbase_flag_contradictions())
+        self.assertFalse(Inbox.browse([inbox.id for inbox in inboxes])._flag_contradictions())
 
     def test_the_overview_counts_contradictions_and_lists_their_sale_orders(self):
         cancelled, delivered, fine = (self.quotation(f"apic-po-{name}") for name in ("c", "d", "f"))

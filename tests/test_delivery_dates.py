@@ -136,7 +136,7 @@ class TestDeliveryDates(SimulatorMixin, ApicbaseCase):
         for package in lost["packages"][1:]:
             package["supplier_package"]["supplier_article_number"] = "TOM-1KG"
         self.sim.add_purchase_order(lost)
-        result = self.env["apicbase.order"]._reconcile(self.company)
+        result = self.env["apicbase.order"]._follow_up(self.company)
         self.assertEqual(result["recovered"], 1)
         sale = self.inbox("po-late").sale_order_id
         self.assertEqual(self.inbox("po-late").source, "recovery")

@@ -63,7 +63,7 @@ class TestOverview(SimulatorMixin, ApicbaseCase):
         yesterday = (fields.Datetime.now() - timedelta(days=1)).isoformat() + "Z"
         self.sim.add_purchase_order(order_payload(id="apic-po-lost", order_number="PO-LOST", ordered_on=yesterday))
         before = fields.Datetime.now()
-        self.env["apicbase.order"]._reconcile(self.company)
+        self.env["apicbase.order"]._follow_up(self.company)
         self.assertGreaterEqual(self.company.apicbase_follow_up_at, before.replace(microsecond=0))
         self.assertEqual(self.company.apicbase_follow_up_result,
                          {"updated": 1, "recovered": 1, "marked": 2, "unreadable": 0})
@@ -112,7 +112,7 @@ class TestOverview(SimulatorMixin, ApicbaseCase):
         manager_orders = self.env["apicbase.order"].with_user(self.manager)
         self.sim.fail_next(status=400, body='{"detail": "Bad filter"}')
         with self.assertRaisesRegex(UserError, "Reading purchase orders from Apicbase failed"):
-            manager_orders.action_reconcile()
+            manager_orders.action_follow_up()
         self.sim.fail_next(status=404, body='{"detail": "Not found"}')
         # Raised unchanged, while the list is read (assertRaisesRegex: Odoo's assertRaises would roll
         # back a savepoint, and with it what a test records in its own transaction).

@@ -1,4 +1,4 @@
-# Benchmark: the hourly follow-up (reconciliation) at scale; run inside `odoo-bin shell` by
+# Benchmark: the hourly follow-up at scale; run inside `odoo-bin shell` by
 # tools/benchmarks/run. For 1,000 and then 5,000 purchase orders in the simulator (pages of 200),
 # 80 % of them held here with a sale order, it prints the time, the queries per page and the peak
 # memory of a first run (most orders changed in Apicbase: delivered, closed, invoiced) and of a
@@ -76,7 +76,7 @@ def follow_up(trace_memory):
     if trace_memory:
         tracemalloc.start()
     started = time.perf_counter()
-    result = env["apicbase.order"]._reconcile(company)
+    result = env["apicbase.order"]._follow_up(company)
     env.flush_all()
     seconds = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] if trace_memory else None

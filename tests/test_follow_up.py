@@ -10,7 +10,7 @@ FOLLOW_UP_LOGGER = "odoo.addons.apicbase_connector.models.apicbase_order_follow_
 
 
 @tagged("post_install", "-at_install")
-class TestReconciliation(SimulatorMixin, ApicbaseCase):
+class TestFollowUp(SimulatorMixin, ApicbaseCase):
     """The hourly follow-up against the simulator's purchase orders."""
 
     @classmethod
@@ -45,7 +45,7 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
         self.assertEqual(known.apicbase_status, "ORDERED")
         self.sim_order("po-2002").update(status="DELIVERED", delivery_closed=True, invoice_status=2)
 
-        result = self.env["apicbase.order"]._reconcile(self.company)
+        result = self.env["apicbase.order"]._follow_up(self.company)
 
         self.assertEqual(result, {"updated": 1, "recovered": 1, "marked": 2, "unreadable": 0})
         self.assertEqual((known.apicbase_status, known.delivery_closed, known.invoice_status),
@@ -69,7 +69,7 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
             self.assertFalse(self.sim_order(order_id)["viewed_by_supplier_at"])
         self.assertTrue(known.fetched_by_supplier_at and lost.fetched_by_supplier_at)
 
-        again = self.env["apicbase.order"]._reconcile(self.company)
+        again = self.env["apicbase.order"]._follow_up(self.company)
         self.assertEqual(again, {"updated": 0, "recovered": 0, "marked": 0, "unreadable": 0})
         self.assertEqual(self.env["apicbase.order"].search_count([("apicbase_id", "=", "po-2001")]), 1)
 
@@ -78,7 +78,7 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
         fetched_by_supplier field: every call of the run is answered 2xx."""
         self.sim.requests_log.clear()
         self.receive(self.known)
-        result = self.env["apicbase.order"]._reconcile(self.company)
+        result = self.env["apicbase.order"]._follow_up(self.company)
         self.assertEqual((result["recovered"], result["marked"]), (1, 2))
         calls = [entry for entry in self.sim.requests_log if "purchase_orders" in entry["path"]]
         self.assertEqual({entry["status"] for entry in calls}, {200})
@@ -89,7 +89,7 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
     def test_list_items_with_numbers_and_booleans_as_text_are_read(self):
         _outcome, known = self.receive(self.known)
         self.sim_order("po-2002").update(status="DELIVERED", delivery_closed="true", invoice_status="2")
-        result = self.env["apicbase.order"]._reconcile(self.company)
+        result = self.env["apicbase.order"]._follow_up(self.company)
         self.assertEqual(result["unreadable"], 0)
         self.assertEqual((known.apicbase_status, known.delivery_closed, known.invoice_status),
                          ("DELIVERED", True, "2"))
@@ -103,13 +103,13 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
         self.assertEqual(self.company.apicbase_reconcile_days, 30, "the default")
         self.ordered_minutes_ago("po-day-20", 20 * 24 * 60)
         self.ordered_minutes_ago("po-day-40", 40 * 24 * 60)
-        self.env["apicbase.order"]._reconcile(self.company)
+        self.env["apicbase.order"]._follow_up(self.company)
         self.assertTrue(self.inbox("po-day-20"))
         self.assertFalse(self.inbox("po-day-40"), "outside the window, and nothing open here reaches it")
 
     def test_orders_still_open_here_stretch_the_window_up_to_180_days(self):
         def days_asked():
-            self.env["apicbase.order"]._reconcile(self.company)
+            self.env["apicbase.order"]._follow_up(self.company)
             asked = [entry["query"]["ordered_on__gt"] for entry in self.sim.requests_log
                      if "purchase_orders" in entry["path"] and entry["method"] == "GET"][-1]
             return (datetime.now(timezone.utc).date() - datetime.fromisoformat(asked).date()).days
@@ -127,11 +127,11 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
     def test_a_webhook_on_its_way_is_given_15_minutes_before_recovery(self):
         self.ordered_minutes_ago("po-fresh", 5)
         self.ordered_minutes_ago("po-settled", 16)
-        self.env["apicbase.order"]._reconcile(self.company)
+        self.env["apicbase.order"]._follow_up(self.company)
         self.assertFalse(self.inbox("po-fresh"), "5 minutes old: its webhook may still come")
         self.assertEqual(self.inbox("po-settled").source, "recovery")
         self.ordered_minutes_ago("po-fresh", 16)
-        self.env["apicbase.order"]._reconcile(self.company)
+        self.env["apicbase.order"]._follow_up(self.company)
         self.assertEqual(self.inbox("po-fresh").source, "recovery")
 
     def test_refused_orders_are_never_marked_fetched(self):
@@ -139,7 +139,7 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
         self.company.apicbase_unmapped_policy = "refuse"
         outcome, refused = self.receive(dict(self.known, supplier_customer_number="NOBODY"))
         self.assertEqual((outcome, refused.state), ("refused", "refused"))
-        result = self.env["apicbase.order"]._reconcile(self.company)
+        result = self.env["apicbase.order"]._follow_up(self.company)
         self.assertEqual(result["marked"], 1, "only the recovered order")
         self.assertFalse(self.sim_order("po-2002")["fetched_by_supplier_at"])
         self.assertFalse(refused.fetched_by_supplier_at)
@@ -148,7 +148,7 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
     def test_a_manager_checks_apicbase_now(self):
         """The click checks the connection and hands the follow-up to the scheduled action."""
         manager = self.sales_manager("Mia Manager", "apicbase_reconcile_manager")
-        action = self.env["apicbase.order"].with_user(manager).action_reconcile()
+        action = self.env["apicbase.order"].with_user(manager).action_follow_up()
         self.assertEqual(action["tag"], "display_notification")
         self.assertIn("in the background", action["params"]["message"])
         cron = self.env.ref("apicbase_connector.ir_cron_apicbase_reconcile")
@@ -193,7 +193,7 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
         broken.sudo().apicbase_client_secret = "revoked"
         with self.assertLogs(FOLLOW_UP_LOGGER, "WARNING") as logs:
             self.assertEqual(self.run_scheduled("ir_cron_apicbase_reconcile"), [(1, 1), (1, 0)])
-        self.assertIn(f"reconciliation failed for company {broken.id}", "\n".join(logs.output))
+        self.assertIn(f"follow-up failed for company {broken.id}", "\n".join(logs.output))
         recovered = self.env["apicbase.order"].search([("apicbase_id", "in", ["po-2001", "po-2002"])])
         self.assertEqual(recovered.company_id, other)
         self.assertEqual(set(recovered.mapped("state")), {"done"})
@@ -202,10 +202,10 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
         broken = dict(copy.deepcopy(self.lost), id="po-broken", invoice_status="seven", delivery_closed="maybe")
         self.sim.add_purchase_order(broken)
         with self.assertLogs(FOLLOW_UP_LOGGER, "WARNING") as logs:
-            result = self.env["apicbase.order"]._reconcile(self.company)
+            result = self.env["apicbase.order"]._follow_up(self.company)
         self.assertEqual(result["unreadable"], 1)
         self.assertEqual(result["recovered"], 2)
-        line = next(line for line in logs.output if "skipped by reconciliation" in line)
+        line = next(line for line in logs.output if "skipped by the follow-up" in line)
         self.assertIn("invoice_status: must be one of 0, 1, 2, 3, got 'seven'", line)
         self.assertIn("delivery_closed: must be true or false, got 'maybe'", line)
         self.assertFalse(self.inbox("po-broken"))
@@ -213,10 +213,10 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
     def test_confirmed_orders_are_acknowledged_when_asked(self):
         self.company.apicbase_acknowledge = True
         _outcome, known = self.receive(self.known)
-        self.env["apicbase.order"]._reconcile(self.company)
+        self.env["apicbase.order"]._follow_up(self.company)
         self.assertFalse(self.sim_order("po-2002")["viewed_by_supplier_at"], "not confirmed yet")
         known.sale_order_id.action_confirm()
-        result = self.env["apicbase.order"]._reconcile(self.company)
+        result = self.env["apicbase.order"]._follow_up(self.company)
         self.assertEqual(result["marked"], 1)
         self.assertTrue(self.sim_order("po-2002")["viewed_by_supplier_at"])
         self.assertTrue(known.viewed_by_supplier_at)
@@ -230,7 +230,7 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
         try:
             _outcome, known = self.receive(dict(self.known, ordered_on=old))
             self.sim_order("po-2002").update(status="DELIVERED")
-            self.env["apicbase.order"]._reconcile(self.company)
+            self.env["apicbase.order"]._follow_up(self.company)
         finally:
             self.sim_order("po-2002")["ordered_on"] = self.known["ordered_on"]
         self.assertEqual(known.apicbase_status, "DELIVERED", "60 days old, but not closed here: still followed")
@@ -242,7 +242,7 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
         self.company.apicbase_unmapped_policy = "refuse"
         self.sim_order("po-2001")["packages"][0]["supplier_package"]["supplier_article_number"] = "GONE-1"
         try:
-            self.env["apicbase.order"]._reconcile(self.company)
+            self.env["apicbase.order"]._follow_up(self.company)
         finally:
             self.sim_order("po-2001")["packages"][0]["supplier_package"]["supplier_article_number"] = "POT-3X1KG"
         lost = self.inbox("po-2001")
@@ -252,23 +252,23 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
     def test_a_refused_patch_undoes_nothing_and_is_asked_again(self):
         self.sim.fail_next(1, status=400, body='{"detail": "unknown body"}', method="PATCH")
         with self.assertLogs(FOLLOW_UP_LOGGER, "WARNING") as logs:
-            result = self.env["apicbase.order"]._reconcile(self.company)
+            result = self.env["apicbase.order"]._follow_up(self.company)
         self.assertIn("refused to mark", logs.output[0])
         self.assertEqual((result["recovered"], result["marked"]), (2, 0))  # both orders were lost
         lost = self.inbox("po-2001")
         self.assertEqual(lost.state, "done")
         self.assertFalse(lost.fetched_by_supplier_at)
-        self.assertEqual(self.env["apicbase.order"]._reconcile(self.company)["marked"], 2)
+        self.assertEqual(self.env["apicbase.order"]._follow_up(self.company)["marked"], 2)
         self.assertTrue(lost.fetched_by_supplier_at)
 
     def test_local_stamps_are_kept_when_the_list_does_not_carry_them(self):
         self.company.apicbase_acknowledge = True
         _outcome, known = self.receive(self.known)
         known.sale_order_id.action_confirm()
-        self.env["apicbase.order"]._reconcile(self.company)
+        self.env["apicbase.order"]._follow_up(self.company)
         self.assertTrue(known.viewed_by_supplier_at)
         self.sim_order("po-2002").update(viewed_by_supplier_at=None, fetched_by_supplier_at=None)
-        result = self.env["apicbase.order"]._reconcile(self.company)
+        result = self.env["apicbase.order"]._follow_up(self.company)
         self.assertEqual(result["marked"], 0)
         self.assertTrue(known.viewed_by_supplier_at and known.fetched_by_supplier_at)
         notes = known.sale_order_id.message_ids.filtered(lambda m: "Acknowledged in Apicbase" in (m.body or ""))
@@ -279,32 +279,32 @@ class TestReconciliation(SimulatorMixin, ApicbaseCase):
         _outcome, known = self.receive(self.known)
         known.sale_order_id.action_confirm()
         self.sim_order("po-2002").update(status="DELIVERED")
-        self.env["apicbase.order"]._reconcile(self.company)
+        self.env["apicbase.order"]._follow_up(self.company)
         self.assertEqual(known.apicbase_status, "DELIVERED")
         self.assertFalse(self.sim_order("po-2002")["viewed_by_supplier_at"])
 
     def test_orders_of_another_company_are_not_recovered_twice(self):
         other = self.env["res.company"].create({"name": "Same credentials, other company"})
-        self.env["apicbase.order"]._reconcile(self.company)
+        self.env["apicbase.order"]._follow_up(self.company)
         other.sudo().write({"apicbase_api_url": self.sim.api_url, "apicbase_token_url": self.sim.token_url,
                             "apicbase_client_id": self.sim.client_id,
                             "apicbase_client_secret": self.sim.client_secret})
-        self.assertEqual(self.env["apicbase.order"]._reconcile(other)["recovered"], 0)
+        self.assertEqual(self.env["apicbase.order"]._follow_up(other)["recovered"], 0)
         self.assertEqual(self.env["apicbase.order"].search_count([("apicbase_id", "=", "po-2001")]), 1)
 
     def test_only_managers_check_on_demand(self):
         from odoo.exceptions import AccessError
         with self.assertRaises(AccessError):
-            self.env["apicbase.order"].with_user(self.salesman).action_reconcile()
+            self.env["apicbase.order"].with_user(self.salesman).action_follow_up()
         self.assertFalse(self.inbox("po-2001"), "nothing was read, nothing recovered")
 
     def test_api_trouble_is_a_clear_error_for_people_and_a_log_line_for_the_cron(self):
         self.company.sudo().apicbase_client_secret = "wrong"
         with self.assertRaisesRegex(UserError, "Reading purchase orders from Apicbase failed"):
-            self.env["apicbase.order"].action_reconcile()
+            self.env["apicbase.order"].action_follow_up()
         with self.assertLogs(FOLLOW_UP_LOGGER, "WARNING") as logs:
             self.assertEqual(self.run_scheduled("ir_cron_apicbase_reconcile"), [(1, 0)])
-        self.assertIn("reconciliation failed", logs.output[0])
+        self.assertIn("follow-up failed", logs.output[0])
         self.assertFalse(self.company.sudo().apicbase_follow_up_run, "the next run starts over")
         self.assertNotIn(self.sim.client_secret, "\n".join(logs.output))
         self.assertNotIn("wrong", "\n".join(logs.output))

@@ -1,6 +1,6 @@
-"""Invoice states reconciled with Odoo's invoices: real posted invoices, payments, credit notes,
-partial invoicing, another company's invoice, against the simulator's purchase orders read by the
-scheduled follow-up."""
+"""Invoice states compared with Odoo's invoices by the follow-up: real posted invoices, payments,
+credit notes, partial invoicing, another company's invoice, against the simulator's purchase orders
+read by the scheduled follow-up."""
 import datetime as dt
 
 from odoo import fields
@@ -19,7 +19,7 @@ DISAGREEING = [("invoice_disagreement", "!=", False)]  # the list filter "Invoic
 
 
 @tagged("post_install", "-at_install")
-class TestInvoiceReconciliation(SimulatorMixin, ApicbaseCase):
+class TestInvoiceFollowUp(SimulatorMixin, ApicbaseCase):
 
     @classmethod
     def setUpClass(cls):
