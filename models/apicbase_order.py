@@ -1,3 +1,20 @@
+"""The inbox of Apicbase purchase orders, and the path each order takes: webhook → inbox → sale order.
+
+The webhook (controllers/main.py) checks the signature and the payload and hands the parsed order
+to ``_receive``; the follow-up hands it the orders whose webhook never arrived
+(apicbase_order_follow_up.py). ``_receive`` stores the order first, one inbox row per company and
+order, then makes its sale order (the mapping lives in sale_order.py) from one of two entry points:
+
+- ``_process_inserted``: the row this transaction has just inserted, with the order parsed on
+  arrival. No other transaction sees it: nothing to lock, no to-do to close.
+- ``_process_stored``: a stored row taken up again, by the scheduled action, a retry or a refused
+  order sent anew: it is locked, its stored payload parsed, and a to-do about it closed once it has
+  its sale order.
+
+Either way ``_attempt`` tries once and writes the outcome, but an unknown customer or article,
+which it hands back: the webhook may refuse the order (the company's policy), everyone else leaves
+it to a person. A failure that is not the order's puts it off for the scheduled action (``_defer``).
+"""
 import json
 import logging
 from decimal import DecimalException
