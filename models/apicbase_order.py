@@ -33,8 +33,8 @@ from ..apicbase.errors import PayloadError
 from ..apicbase.payload import naive_utc
 from ..compat import USER_GROUPS, cron_progress, sql_constraints
 from ..const import APICBASE_STATUSES, INVOICE_STATUSES, ORDER_STATES, PROCESS_BATCH, RETRY_DELAYS
+from ..exceptions import ApicbaseMappingError
 from .actions import RELOAD, error_kind, error_text, notification, open_records
-from .sale_order import ApicbaseMappingError
 from .system import as_system
 
 _logger = logging.getLogger(__name__)

@@ -8,23 +8,10 @@ from odoo.exceptions import AccessError, UserError
 from ..apicbase.payload import naive_utc
 from ..compat import LINE_TAXES, LINE_UOM, sql_constraints
 from ..const import PRICE_DIGITS
+from ..exceptions import ApicbaseMappingError
 from .actions import open_records
 
 _logger = logging.getLogger(__name__)
-
-
-class ApicbaseMappingError(UserError):
-    """The order names a customer or an article that Odoo cannot resolve.
-
-    The message (``args[0]``) is for staff and names our contacts and products; ``restaurant_message``
-    names only what the restaurant sent (its customer and article numbers): the refuse policy answers
-    Apicbase with it, and Apicbase shows it to the restaurant.
-    """
-
-    def __init__(self, message, restaurant_message, partner=None):
-        super().__init__(message)
-        self.restaurant_message = restaurant_message
-        self.partner = partner
 
 
 class SaleOrder(models.Model):
