@@ -1,3 +1,20 @@
+"""The inbox of Apicbase purchase orders, and the path each order takes: webhook → inbox → sale order.
+
+The webhook (controllers/main.py) checks the signature and the payload and hands the parsed order
+to ``_receive``; the follow-up hands it the orders whose webhook never arrived
+(apicbase_order_follow_up.py). ``_receive`` stores the order first, one inbox row per company and
+order, then makes its sale order (the mapping lives in sale_order.py) from one of two entry points:
+
+- ``_process_inserted``: the row this transaction has just inserted, with the order parsed on
+  arrival. No other transaction sees it: nothing to lock, no to-do to close.
+- ``_process_stored``: a stored row taken up again, by the scheduled action, a retry or a refused
+  order sent anew: it is locked, its stored payload parsed, and a to-do about it closed once it has
+  its sale order.
+
+Either way ``_attempt`` tries once and writes the outcome, but an unknown customer or article,
+which it hands back: the webhook may refuse the order (the company's policy), everyone else leaves
+it to a person. A failure that is not the order's puts it off for the scheduled action (``_defer``).
+"""
 import json
 import logging
 from decimal import DecimalException
@@ -16,8 +33,8 @@ from ..apicbase.errors import PayloadError
 from ..apicbase.payload import naive_utc
 from ..compat import USER_GROUPS, cron_progress, sql_constraints
 from ..const import APICBASE_STATUSES, INVOICE_STATUSES, ORDER_STATES, PROCESS_BATCH, RETRY_DELAYS
+from ..exceptions import ApicbaseMappingError
 from .actions import RELOAD, error_kind, error_text, notification, open_records
-from .sale_order import ApicbaseMappingError
 from .system import as_system
 
 _logger = logging.getLogger(__name__)
@@ -114,16 +131,18 @@ class ApicbaseOrder(models.Model):
             record.sale_order_id = record.sale_order_ids[:1]
 
     # ------------------------------------------------------------------
-    # Intake: one path for the webhook, recovery and retries
+    # Intake: the webhook and recovery
     # ------------------------------------------------------------------
 
     @api.model
-    def _receive(self, company, raw, order, source="webhook", defer_conflicts=True, refuse_unmapped=None):
+    def _receive(self, company, raw, order, source="webhook", defer_conflicts=True):
         """Stores ``order`` (a parsed PurchaseOrder) for ``company``, then processes it.
 
         Returns ``(outcome, record)`` where outcome is ``accepted``, ``duplicate`` or
         ``refused``. The row is inserted before any processing, and processing runs
-        in a savepoint, so a signed order is kept whatever happens to its mapping.
+        in a savepoint, so a signed order is kept whatever happens to its mapping. Only the
+        webhook's answer refuses an unknown customer or article, when the company's policy says
+        so; a recovered order, like every later attempt, answers no one and waits for a person.
 
         A write conflict with a concurrent transaction is raised when ``defer_conflicts`` is
         false, for the HTTP layer to replay the whole request in a fresh transaction (Odoo's
@@ -141,52 +160,23 @@ class ApicbaseOrder(models.Model):
             # A refused order sent again (after its mapping was fixed) gets a new chance.
             record, resent = existing, {"raw_payload": _text(raw), "source": source,
                                         **inbox_sudo._stored_fields(company, order)}
-        refuse = company.apicbase_unmapped_policy == "refuse" if refuse_unmapped is None else refuse_unmapped
+        refuse = source == "webhook" and company.apicbase_unmapped_policy == "refuse"
         try:
             with self.env.cr.savepoint():
                 if resent:
                     record.write(resent)
-                # A row inserted by this transaction is invisible to the others: no lock to take.
-                # The order parsed on arrival is the stored payload's: it is not parsed again.
-                record._process(refuse_unmapped=refuse, locked=not resent, order=order, fresh=not resent)
+                    unmapped = record._process_stored()
+                else:
+                    unmapped = record._process_inserted(order)
+                if unmapped and refuse:
+                    record._mark_refused(unmapped.args[0], unmapped.restaurant_message)
+                elif unmapped:
+                    record._mark_unmapped(unmapped)
         except Exception as exc:  # noqa: BLE001 - the row is ours now: keep it, answer 2xx
             if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY) and not defer_conflicts:
                 raise
             record._defer(exc)
         return ("refused" if record.state == "refused" else "accepted"), record
-
-    def _defer(self, exc):
-        """Processing broke, and its work was rolled back, in a way that is not the order's fault (a
-        conflict, a bug): this attempt is counted and the order is tried again later."""
-        self.write({"attempt_count": self.attempt_count + 1, "processed_at": fields.Datetime.now()})
-        self._retry_later(exc)
-
-    def _retry_later(self, exc):
-        """After an attempt that failed for a reason that is not the order's: the order stays received
-        and the scheduled action tries again after a growing delay; past the last delay it needs a
-        person, and says so."""
-        _logger.warning("Apicbase order %s (id %s) stored; processing failed on attempt %s: %s: %s",
-                        self.name, self.apicbase_id, self.attempt_count, type(exc).__name__, exc,
-                        exc_info=not isinstance(exc, OperationalError))
-        # Staff read the order: they are told the kind of error, the server log keeps its text (a
-        # database message, a traceback's words) for whoever administers it.
-        error = self.env._("a write conflict with another transaction") \
-            if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY) else error_text(self.env, exc)
-        if self.attempt_count > len(RETRY_DELAYS):
-            self._mark_failed(self.env._(
-                "Processing failed %(count)s times for a reason that is not the order's (last: %(error)s). "
-                "Automatic attempts have stopped: retry once the cause is fixed.",
-                count=self.attempt_count, error=error), "error")
-            return
-        # Counted from the attempt itself, so the delay is exact whatever second this line runs in.
-        at = self.processed_at + RETRY_DELAYS[self.attempt_count - 1]
-        self.write({"state": "received", "failure_reason": False, "next_attempt_at": at,
-                    "error_message": self.env._(
-                        "Attempt %(count)s failed (%(error)s); the next automatic attempt is due at %(at)s UTC.",
-                        count=self.attempt_count, error=error, at=at)})
-        cron = self.env.ref("apicbase_connector.ir_cron_apicbase_process_received", raise_if_not_found=False)
-        if cron:
-            cron._trigger(at)
 
     @api.model
     def _cron_process_received(self, limit=PROCESS_BATCH):
@@ -208,8 +198,12 @@ class ApicbaseOrder(models.Model):
         for record in batch:
             try:
                 with self.env.cr.savepoint():
+                    # Without waiting: a row another transaction holds is left for the next run.
+                    # (_process_stored locks it again: a row this transaction holds, at once.)
                     record._lock(nowait=True)
-                    record._process(locked=True)
+                    unmapped = record._process_stored()
+                    if unmapped:
+                        record._mark_unmapped(unmapped)
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
                 _logger.info("Apicbase order %s (id %s) is busy in another transaction; left for the next "
                              "run: %s", record.name, record.apicbase_id, type(exc).__name__)
@@ -265,22 +259,47 @@ class ApicbaseOrder(models.Model):
         return self.browse(row[0]) if row else None
 
     # ------------------------------------------------------------------
-    # Processing
+    # Processing: the two entry points, one attempt, putting an order off
     # ------------------------------------------------------------------
 
-    def _process(self, refuse_unmapped=False, locked=False, order=None, fresh=False):
-        """``locked``: the caller already holds the rows (see _lock); ``order``: the parsed payload
-        of the one record, when the caller has it; ``fresh``: this transaction inserted the one
-        record, so no one has seen it yet."""
-        for record in self:
-            if not locked:
-                record._lock()
-            record.with_company(record.company_id)._process_one(refuse_unmapped, order, fresh)
+    def _process_inserted(self, order):
+        """Processes the row this transaction has just inserted (_insert_once), with ``order``, the
+        payload parsed on arrival: it is not parsed again. Another transaction cannot see the row:
+        there is nothing to lock, and no one can have given it a to-do to close.
 
-    def _process_one(self, refuse_unmapped, order=None, fresh=False):
-        if self.sale_order_id:
-            self._mark_done(self.sale_order_id)
-            return
+        Returns the ApicbaseMappingError of an unknown customer or article (see _attempt), else None.
+        """
+        self.ensure_one()
+        return self.with_company(self.company_id)._attempt(order)
+
+    def _process_stored(self):
+        """Processes a stored row taken up again (the scheduled action, a retry, a refused order
+        sent anew): locks it, then makes its sale order from the stored payload, unless the
+        transaction the lock waited for made it; either way the to-do that asked a person to look
+        is closed.
+
+        Returns the ApicbaseMappingError of an unknown customer or article (see _attempt), else None.
+        """
+        self.ensure_one()
+        self._lock()
+        record = self.with_company(self.company_id)
+        unmapped = None
+        if record.sale_order_id:
+            record._mark_done()
+        else:
+            unmapped = record._attempt()
+        if record.state == "done":
+            record._close_todo()
+        return unmapped
+
+    def _attempt(self, order=None):
+        """One attempt at the sale order of this row (locked, or this transaction's own), from
+        ``order`` when the caller has it parsed, else from the stored payload.
+
+        Counts the attempt and writes its outcome, but one: the ApicbaseMappingError of a customer or
+        an article Odoo cannot resolve is returned, for the caller to refuse the order or hand it to
+        a person. A write conflict is raised: the caller puts the order off (_defer).
+        """
         # Written with the attempt's outcome, once: inside the savepoint with the sale order's
         # link when it succeeds, after it (which undid the attempt's work) when it fails.
         attempt = {"attempt_count": self.attempt_count + 1, "processed_at": fields.Datetime.now()}
@@ -288,15 +307,12 @@ class ApicbaseOrder(models.Model):
             order = order or self._parsed_order()
             with self.env.cr.savepoint():
                 sale = self.env["sale.order"]._apicbase_create_from(self, order)
-                self._mark_done(sale, fresh, **attempt, partner_id=sale.partner_id.id)
+                self._mark_done(**attempt, partner_id=sale.partner_id.id)
         except ApicbaseMappingError as exc:
             self.write(attempt)
             if exc.partner:
                 self.partner_id = exc.partner  # the customer is known even if an article is not
-            if refuse_unmapped:
-                self._mark_refused(exc.args[0], exc.restaurant_message)
-            else:
-                self._mark_failed(exc.args[0], "mapping")
+            return exc
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             raise  # the caller keeps the order received and processes it again later
         except UserError as exc:
@@ -306,8 +322,38 @@ class ApicbaseOrder(models.Model):
             self.write(attempt)
             self._mark_failed(self._data_error_text(exc), "error")
         except Exception as exc:  # noqa: BLE001 - a stored order must never turn into a 500
-            self.write(attempt)
-            self._retry_later(exc)
+            self._defer(exc, attempted_at=attempt["processed_at"])
+        return None
+
+    def _defer(self, exc, attempted_at=None):
+        """Puts the order off after an attempt that failed, its work rolled back, for a reason that
+        is not the order's (a conflict, a bug): the attempt (begun at ``attempted_at``, else now) is
+        counted, the order stays received and the scheduled action tries again after a growing
+        delay; past the last delay it needs a person, and says so."""
+        self.write({"attempt_count": self.attempt_count + 1,
+                    "processed_at": attempted_at or fields.Datetime.now()})
+        _logger.warning("Apicbase order %s (id %s) stored; processing failed on attempt %s: %s: %s",
+                        self.name, self.apicbase_id, self.attempt_count, type(exc).__name__, exc,
+                        exc_info=not isinstance(exc, OperationalError))
+        # Staff read the order: they are told the kind of error, the server log keeps its text (a
+        # database message, a traceback's words) for whoever administers it.
+        error = self.env._("a write conflict with another transaction") \
+            if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY) else error_text(self.env, exc)
+        if self.attempt_count > len(RETRY_DELAYS):
+            self._mark_failed(self.env._(
+                "Processing failed %(count)s times for a reason that is not the order's (last: %(error)s). "
+                "Automatic attempts have stopped: retry once the cause is fixed.",
+                count=self.attempt_count, error=error), "error")
+            return
+        # Counted from the attempt itself, so the delay is exact whatever second this line runs in.
+        at = self.processed_at + RETRY_DELAYS[self.attempt_count - 1]
+        self.write({"state": "received", "failure_reason": False, "next_attempt_at": at,
+                    "error_message": self.env._(
+                        "Attempt %(count)s failed (%(error)s); the next automatic attempt is due at %(at)s UTC.",
+                        count=self.attempt_count, error=error, at=at)})
+        cron = self.env.ref("apicbase_connector.ir_cron_apicbase_process_received", raise_if_not_found=False)
+        if cron:
+            cron._trigger(at)
 
     def _data_error_text(self, exc):
         """What staff read of an error the order's data caused (ORDER_DATA_ERRORS): its kind, never the
@@ -333,20 +379,26 @@ class ApicbaseOrder(models.Model):
         except PayloadError as exc:
             raise UserError(self.env._("The stored payload is not a valid Apicbase order: %s", exc)) from None
 
-    def _mark_done(self, sale, fresh=False, **values):
+    def _mark_done(self, **values):
         self.write({"state": "done", "error_message": False, "failure_reason": False, "next_attempt_at": False,
                     **values})
-        if fresh:
-            return  # no one could give a row no one has seen a to-do to close
+
+    def _close_todo(self):
+        """Marks done the to-do that asked a person to look at this order, now that it has its sale order."""
         todo = self._todo_activity_type()
         self.activity_ids.filtered(lambda activity: activity.activity_type_id == todo) \
-            .action_feedback(feedback=self.env._("Sale order %s created.", sale.name))
+            .action_feedback(feedback=self.env._("Sale order %s created.", self.sale_order_id.name))
 
     def _mark_failed(self, message, reason):
         self.write({"state": "failed", "error_message": message, "failure_reason": reason, "next_attempt_at": False})
         self.message_post(body=self.env._("Attempt %(attempt)s failed: %(message)s",
                                           attempt=self.attempt_count, message=message))
         self._schedule_attention_activity(message)
+
+    def _mark_unmapped(self, exc):
+        """Hands an order naming an unknown customer or article (``exc``, an ApicbaseMappingError) to a
+        person: the restaurant was told nothing."""
+        self._mark_failed(exc.args[0], "mapping")
 
     def _mark_refused(self, message, restaurant_message):
         """``message`` is for staff; ``restaurant_message``, naming only the restaurant's own numbers, is
@@ -399,7 +451,10 @@ class ApicbaseOrder(models.Model):
             raise UserError(self.env._("Only orders that are waiting or need attention can be retried."))
         for record in to_process:
             record.message_post(body=self.env._("Retried by %s.", self.env.user.name))
-        as_system(to_process).with_context(clean_context(self.env.context))._process()
+        for record in as_system(to_process).with_context(clean_context(self.env.context)):
+            unmapped = record._process_stored()
+            if unmapped:
+                record._mark_unmapped(unmapped)
         done = to_process.filtered(lambda r: r.state == "done")
         message = self.env._("%(done)s of %(total)s order(s) now have a sale order.",
                              done=len(done), total=len(to_process))

@@ -220,8 +220,7 @@ class ApicbaseOrder(models.Model):
                 continue
             try:
                 with self.env.cr.savepoint():
-                    outcome, record = self._receive(company, json.dumps(item, default=str), order,
-                                                    source="recovery", refuse_unmapped=False)
+                    outcome, record = self._receive(company, json.dumps(item, default=str), order, source="recovery")
                     if outcome != "duplicate":
                         record._apply_status(apicbase_payload.parse_order_status(item))
                         recovered |= record

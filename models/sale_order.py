@@ -8,23 +8,10 @@ from odoo.exceptions import AccessError, UserError
 from ..apicbase.payload import naive_utc
 from ..compat import LINE_TAXES, LINE_UOM, sql_constraints
 from ..const import PRICE_DIGITS
+from ..exceptions import ApicbaseMappingError
 from .actions import open_records
 
 _logger = logging.getLogger(__name__)
-
-
-class ApicbaseMappingError(UserError):
-    """The order names a customer or an article that Odoo cannot resolve.
-
-    The message (``args[0]``) is for staff and names our contacts and products; ``restaurant_message``
-    names only what the restaurant sent (its customer and article numbers): the refuse policy answers
-    Apicbase with it, and Apicbase shows it to the restaurant.
-    """
-
-    def __init__(self, message, restaurant_message, partner=None):
-        super().__init__(message)
-        self.restaurant_message = restaurant_message
-        self.partner = partner
 
 
 class SaleOrder(models.Model):
@@ -115,7 +102,8 @@ class SaleOrder(models.Model):
         sale = self.with_context(
             mail_create_nolog=True, mail_create_nosubscribe=True, mail_auto_subscribe_no_notify=True,
         ).create(self._apicbase_values(inbox, order, partner))
-        sale._apicbase_create_lines(order, products)
+        lines = sale.env["sale.order.line"].create(sale._apicbase_line_values(order, products))
+        sale._apicbase_flag_prices(lines, order)
         sale._apicbase_check_delivery_date(notify=True)
         sale._apicbase_log_origin(inbox, order)
         if company.apicbase_auto_confirm:
@@ -219,15 +207,11 @@ class SaleOrder(models.Model):
         # A log note: nobody is notified of it, so the notification machinery is skipped.
         self._message_log(body=Markup("<br/>").join(details))
 
-    def _apicbase_create_lines(self, po, products):
-        """Creates the lines of ``po`` at their final price and flags lines whose prices disagree, or
-        whose Apicbase price the Product Price precision rounded.
-
+    def _apicbase_line_values(self, po, products):
+        """The values of ``po``'s lines at their final price, with the price check's outcome, for one
+        create: Odoo computes the amounts once instead of pricing the lines, then rewriting every one.
         The reference Apicbase's price is compared with is the pricelist's: what Odoo's own
-        computation gives each line unsaved (as create itself would), discount included. Each line
-        is then created with the configured price and the check's outcome, in one create, so that
-        Odoo computes the amounts once instead of pricing the lines, then rewriting every one.
-        """
+        computation gives each line unsaved (as create itself would), discount included."""
         self.ensure_one()
         company = self.company_id
         use_apicbase = company.apicbase_price_source == "apicbase"
@@ -261,7 +245,12 @@ class SaleOrder(models.Model):
                 # A pricelist discount is already in Apicbase's net price: not a second time.
                 vals.update(price_unit=float(po_line.price_per_package), discount=0.0,
                             apicbase_price_locked=True)
-        lines = lines.create(vals_list)
+        return vals_list
+
+    def _apicbase_flag_prices(self, lines, po):
+        """Tells, in the chatter, which of ``lines`` (created from ``po``'s lines, in their order)
+        disagree with the pricelist, and flags those whose Apicbase price the Product Price
+        precision rounded."""
         rounded = {}  # line: Apicbase's exact price
         for line, po_line in zip(lines, po.lines, strict=True):
             # The field's precision may have rounded the price just stored: check what was stored.

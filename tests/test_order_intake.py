@@ -387,9 +387,10 @@ class TestOrderIntake(ApicbaseCase):
         record = self.env["apicbase.order"]._insert_once(self.company, raw, parse_order_json(raw), "recovery")
         attempted = datetime(2026, 11, 20, 8, 30, 0)
         for attempt, minutes in ((1, 0), (2, 1), (3, 5)):
-            record.write({"attempt_count": attempt, "processed_at": attempted})
+            record.write({"attempt_count": attempt - 1})
             with self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_order", "WARNING"):
-                record._retry_later(RuntimeError("slow"))
+                record._defer(RuntimeError("slow"), attempted_at=attempted)
+            self.assertEqual(record.attempt_count, attempt)
             self.assertEqual((record.next_attempt_at - attempted).total_seconds(), minutes * 60)
 
     def test_the_scheduled_action_works_in_batches_and_reports_its_progress(self):

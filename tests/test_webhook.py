@@ -366,12 +366,12 @@ class TestWebhook(HttpCase, ApicbaseCase):
 
         calls = []
 
-        def conflicting(record, refuse_unmapped, order=None, fresh=False):
+        def conflicting(record, order=None):
             calls.append(record.id)
             raise Conflict("could not serialize access due to concurrent update")
 
         raw = self.encode(order_payload())
-        with patch.object(type(self.env["apicbase.order"]), "_process_one", conflicting), \
+        with patch.object(type(self.env["apicbase.order"]), "_attempt", conflicting), \
                 self.assertLogs("odoo.addons.apicbase_connector.models.apicbase_order", "WARNING"):
             response = self.post(raw)
         self.assertEqual(response.status_code, 200, response.text)
