@@ -83,7 +83,7 @@ class ApicbaseOrder(models.Model):
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True, index="btree_not_null")
     ordered_on = fields.Datetime(readonly=True)
     expected_delivery_date = fields.Datetime(readonly=True)
-    # What Apicbase says of the order since (read by reconciliation).
+    # What Apicbase says of the order since (read by the follow-up).
     apicbase_status = fields.Selection(
         APICBASE_STATUSES,
         readonly=True, default="ORDERED")
@@ -426,7 +426,7 @@ class ApicbaseOrder(models.Model):
                                user_id=user.id or self.env.uid)
 
     @api.model
-    def _apicbase_restrict_actions(self):
+    def _restrict_actions(self):
         """Gives each of the addon's server actions the group that may see it in the Action menu
         (run by data/apicbase_order_data.xml at install and upgrade)."""
         for xmlid, group in (("action_apicbase_order_retry", "sales_team.group_sale_salesman"),

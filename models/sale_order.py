@@ -66,13 +66,13 @@ class SaleOrder(models.Model):
 
     @api.depends("order_line.apicbase_price_mismatch")
     def _compute_apicbase_price_mismatch(self):
-        for order in self:
-            order.apicbase_price_mismatch = any(order.order_line.mapped("apicbase_price_mismatch"))
+        for sale in self:
+            sale.apicbase_price_mismatch = any(sale.order_line.mapped("apicbase_price_mismatch"))
 
     @api.depends("order_line.apicbase_price_rounded")
     def _compute_apicbase_price_rounded(self):
-        for order in self:
-            order.apicbase_price_rounded = any(order.order_line.mapped("apicbase_price_rounded"))
+        for sale in self:
+            sale.apicbase_price_rounded = any(sale.order_line.mapped("apicbase_price_rounded"))
 
     def action_open_apicbase_order(self):
         self.ensure_one()
@@ -83,14 +83,14 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _apicbase_create_from(self, inbox, order):
-        """The sale order of ``order`` (a parsed purchase order) stored as ``inbox``.
+    def _apicbase_create_from(self, inbox, po):
+        """The sale order of ``po`` (a parsed purchase order) stored as ``inbox``.
 
         Raises ApicbaseMappingError listing every customer or article Odoo cannot resolve.
         """
         company = inbox.company_id
-        partner, problems = self._apicbase_partner(company, order.customer_number)
-        products, product_problems = self._apicbase_products(company, order)
+        partner, problems = self._apicbase_partner(company, po.customer_number)
+        products, product_problems = self._apicbase_products(company, po)
         problems += product_problems
         if problems:
             raise ApicbaseMappingError("\n".join(staff for staff, _restaurant in problems),
@@ -101,11 +101,11 @@ class SaleOrder(models.Model):
         # customer's signup data on every order (concurrent orders of a restaurant then conflict).
         sale = self.with_context(
             mail_create_nolog=True, mail_create_nosubscribe=True, mail_auto_subscribe_no_notify=True,
-        ).create(self._apicbase_values(inbox, order, partner))
-        lines = sale.env["sale.order.line"].create(sale._apicbase_line_values(order, products))
-        sale._apicbase_flag_prices(lines, order)
+        ).create(self._apicbase_values(inbox, po, partner))
+        lines = sale.env["sale.order.line"].create(sale._apicbase_line_values(po, products))
+        sale._apicbase_flag_prices(lines, po)
         sale._apicbase_check_delivery_date(notify=True)
-        sale._apicbase_log_origin(inbox, order)
+        sale._apicbase_log_origin(inbox, po)
         if company.apicbase_auto_confirm:
             sale._apicbase_try_confirm()
         return sale
@@ -143,14 +143,14 @@ class SaleOrder(models.Model):
             self.env._("Customer number %s cannot be matched to one customer of the supplier.", number))]
 
     @api.model
-    def _apicbase_products(self, company, order):
+    def _apicbase_products(self, company, po):
         """({article number: product}, problems): explicit Apicbase number first, then internal reference.
 
         Problems are pairs, as in _apicbase_partner: staff read our products' names, the restaurant
         its article numbers only.
         """
-        found_by_number = self.env["product.product"]._apicbase_find(order.article_numbers, company)
-        names = {line.article_number: line.stock_item_name for line in order.lines}
+        found_by_number = self.env["product.product"]._apicbase_find(po.article_numbers, company)
+        names = {line.article_number: line.stock_item_name for line in po.lines}
         products, problems = {}, []
         for number, found in found_by_number.items():
             label = f"{number} ({names[number]})" if names.get(number) else number
@@ -174,36 +174,36 @@ class SaleOrder(models.Model):
         return products, problems
 
     @api.model
-    def _apicbase_values(self, inbox, order, partner):
+    def _apicbase_values(self, inbox, po, partner):
         company = inbox.company_id
         salesperson = partner.user_id or partner.commercial_partner_id.user_id
         responsible = None
         if not salesperson:
             responsible = salesperson = company._apicbase_responsible_user()
         # The time zone only for a date Apicbase sent without an offset; the responsible looked up once.
-        tz = company._apicbase_tz(responsible) if order.has_local_times else None
+        tz = company._apicbase_tz(responsible) if po.has_local_times else None
         return {
             "partner_id": partner.id,
             "company_id": company.id,
             "user_id": salesperson.id,
-            "client_order_ref": order.order_number,
-            "origin": self.env._("Apicbase %s", order.order_number),
-            "date_order": naive_utc(order.ordered_on, tz),
-            "commitment_date": naive_utc(order.expected_delivery_date, tz),
+            "client_order_ref": po.order_number,
+            "origin": self.env._("Apicbase %s", po.order_number),
+            "date_order": naive_utc(po.ordered_on, tz),
+            "commitment_date": naive_utc(po.expected_delivery_date, tz),
             "apicbase_order_id": inbox.id,
-            "apicbase_remarks": order.remarks or False,
-            "apicbase_owner": order.owner or False,
-            "apicbase_amount": _apicbase_total(order),
+            "apicbase_remarks": po.remarks or False,
+            "apicbase_owner": po.owner or False,
+            "apicbase_amount": _apicbase_total(po),
         }
 
-    def _apicbase_log_origin(self, inbox, order):
+    def _apicbase_log_origin(self, inbox, po):
         # The link is Markup: the translation around it is escaped, never trusted as HTML.
         details = [self.env._("Created from Apicbase purchase order %(link)s (Apicbase id %(id)s).",
                               link=inbox._get_html_link(), id=inbox.apicbase_id)]
-        if order.owner:
-            details.append(self.env._("Ordered by %s.", order.owner))
-        if order.remarks:
-            details.append(self.env._("Remarks: %s", order.remarks))
+        if po.owner:
+            details.append(self.env._("Ordered by %s.", po.owner))
+        if po.remarks:
+            details.append(self.env._("Remarks: %s", po.remarks))
         # A log note: nobody is notified of it, so the notification machinery is skipped.
         self._message_log(body=Markup("<br/>").join(details))
 
@@ -298,12 +298,12 @@ class SaleOrder(models.Model):
             self.message_post(body=self.env._("Not confirmed automatically: %s", exc.args[0]))
 
 
-def _apicbase_total(order):
+def _apicbase_total(po):
     """The restaurant's untaxed total, exactly as Apicbase computed it: the order's own figure, else
     the lines' totals, else their prices times quantities; False when Apicbase sent no price."""
-    if order.theoretical_price is not None:
-        return float(order.theoretical_price)
+    if po.theoretical_price is not None:
+        return float(po.theoretical_price)
     totals = [line.total_price if line.total_price is not None
               else (line.price_per_package * line.quantity if line.price_per_package is not None else None)
-              for line in order.lines]
+              for line in po.lines]
     return float(sum(totals)) if totals and None not in totals else False

@@ -39,17 +39,17 @@ class SaleOrder(models.Model):
         """Stores whether each order's delivery date leaves every line its lead time; with
         ``notify``, an order that asks too early gives its salesperson a to-do to call the
         restaurant."""
-        for order in self:
+        for sale in self:
             try:
-                check = order._apicbase_delivery_check()
+                check = sale._apicbase_delivery_check()
             except ValueError as exc:  # a calendar without working days: nothing can be said
-                _logger.warning("Delivery date of sale order %s not checked: %s", order.id, exc)
+                _logger.warning("Delivery date of sale order %s not checked: %s", sale.id, exc)
                 check = None
-            values = order._apicbase_delivery_values(check)
-            if any(order[name] != value for name, value in values.items()):
-                order.write(values)
+            values = sale._apicbase_delivery_values(check)
+            if any(sale[name] != value for name, value in values.items()):
+                sale.write(values)
             if notify and check and check.too_early:
-                order._apicbase_schedule_delivery_call()
+                sale._apicbase_schedule_delivery_call()
 
     def _apicbase_delivery_check(self):
         """The pure core's DeliveryCheck of this order, None when it asks for no date. The order's
