@@ -10,6 +10,9 @@ from . import test_health
 from . import test_invoice_follow_up
 from . import test_odoo_unchanged
 from . import test_order_intake
+from . import test_order_mapping
+from . import test_order_pricing
+from . import test_order_retries
 from . import test_outbound
 from . import test_publish_changes
 from . import test_rights

@@ -1,48 +1,40 @@
 import copy
-import os
-import sys
 import hashlib
 import hmac
+import importlib.util
 import json
+import os
+import sys
+from decimal import Decimal
 
 from odoo import api
 from odoo.tests import TransactionCase
 
+from ..apicbase.payload import parse_order_json
 from ..compat import USER_GROUPS, enter_registry_test_mode, registry_in_test_mode
 
 SECRET = "test-client-secret-7f3a"
 WEBHOOK_SECRET = "test-webhook-secret-91c2"
+SIMULATOR_PACKAGE = "apicbase_simulator"
 
-ORDER = {
-    "id": "apic-po-0001",
-    "order_number": "PO-2026-0042",
-    "status": "ORDERED",
-    "ordered_on": "2026-11-20T08:30:00+00:00",
-    "owned_by": {"username": "chef.anna"},
-    "order_remarks": "Deliver at the back door before 7am",
-    "packages": [
-        {
-            "stock_item": {"name": "Tomatoes"},
-            "supplier_package": {"supplier_article_number": "TOM-1KG", "theoretical_price_per_package": "2.40"},
-            "quantity_ordered": 3,
-            "total_theoretical_price": "7.20",
-        },
-        {
-            "stock_item": {"name": "Cola 4x6x33cl"},
-            "supplier_package": {"supplier_article_number": "COLA-24", "theoretical_price_per_package": "18.50"},
-            "quantity_ordered": 2,
-            "total_theoretical_price": "37.00",
-        },
-    ],
-    "expected_delivery_date": "2026-11-22T05:00:00Z",
-    "theoretical_price": "44.20",
-    "supplier_customer_number": "CUST-7",
-}
+# The purchase order most tests start from, as Apicbase sends it (order_payload changes a copy).
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+with open(os.path.join(FIXTURES, "apicbase_order.json"), encoding="utf-8") as fixture:
+    ORDER = json.load(fixture)
 
 
 def order_payload(**changes):
     data = copy.deepcopy(ORDER)
     data.update(changes)
+    return data
+
+
+def single_line_order(article, price, quantity, **changes):
+    """An order of one line: ``quantity`` packages of ``article`` at ``price`` (a decimal string)."""
+    data = order_payload(**{"theoretical_price": str(Decimal(price) * quantity), **changes})
+    data["packages"] = [{"stock_item": {"name": article}, "quantity_ordered": quantity,
+                         "supplier_package": {"supplier_article_number": article,
+                                              "theoretical_price_per_package": price}}]
     return data
 
 
@@ -138,18 +130,22 @@ class ApicbaseCase(TransactionCase):
 
     def receive(self, data=None, source="webhook"):
         """Hands a payload to the model exactly as the controller does, minus HTTP."""
-        from ..apicbase.payload import parse_order_json
         raw = self.encode(data or ORDER)
         return self.env["apicbase.order"].sudo()._receive(self.company, raw, parse_order_json(raw), source)
 
 
 def load_simulator():
-    """Imports the Apicbase simulator from tools/ (tests only; the addon never imports it)."""
-    tools = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools")
-    if tools not in sys.path:
-        sys.path.insert(0, tools)
-    import apicbase_simulator
-    return apicbase_simulator
+    """The Apicbase simulator, the package tools/apicbase_simulator (tests only; the addon never
+    imports it), loaded from its folder under its own name: Odoo's tests have no pytest to put tools/
+    on the path, and nothing else here may be imported from there."""
+    if SIMULATOR_PACKAGE not in sys.modules:
+        folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools", SIMULATOR_PACKAGE)
+        spec = importlib.util.spec_from_file_location(
+            SIMULATOR_PACKAGE, os.path.join(folder, "__init__.py"), submodule_search_locations=[folder])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[SIMULATOR_PACKAGE] = module  # its modules import each other by the package's name
+        spec.loader.exec_module(module)
+    return sys.modules[SIMULATOR_PACKAGE]
 
 
 class SimulatorMixin:

@@ -1,12 +1,14 @@
 from datetime import timedelta
 
+from psycopg2 import IntegrityError
+
 from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..compat import GROUP_USERS, USER_GROUPS
-from .common import ApicbaseCase, SimulatorMixin
+from .common import ApicbaseCase, SimulatorMixin, order_payload
 
 
 @tagged("post_install", "-at_install")
@@ -165,7 +167,6 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
         self.assertEqual([package["third_party_id"] for package in self.sent_file()["content"]], ["TOM-1KG"])
 
     def test_one_assortment_per_customer_number_and_company(self):
-        from psycopg2 import IntegrityError
 
         self.make_assortment()
         other_company = self.env["res.company"].create({"name": "Other Supplier"})
@@ -404,7 +405,6 @@ class TestCatalogue(SimulatorMixin, ApicbaseCase):
         self.assertNotIn("bad-secret-123", result["params"]["message"])
 
     def order(self):
-        from .common import order_payload
         return order_payload()
 
 

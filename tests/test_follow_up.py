@@ -1,7 +1,7 @@
 import copy
 from datetime import datetime, timedelta, timezone
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .common import ApicbaseCase, SimulatorMixin
@@ -293,7 +293,6 @@ class TestFollowUp(SimulatorMixin, ApicbaseCase):
         self.assertEqual(self.env["apicbase.order"].search_count([("apicbase_id", "=", "po-2001")]), 1)
 
     def test_only_managers_check_on_demand(self):
-        from odoo.exceptions import AccessError
         with self.assertRaises(AccessError):
             self.env["apicbase.order"].with_user(self.salesman).action_follow_up()
         self.assertFalse(self.inbox("po-2001"), "nothing was read, nothing recovered")

@@ -8,8 +8,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from ..compat import LINE_PRICE_ROUNDED, USER_GROUPS
-from .common import ApicbaseCase
-from .test_order_intake import single_line_order
+from .common import ApicbaseCase, single_line_order
 
 
 @tagged("post_install", "-at_install")

@@ -31,7 +31,7 @@ class TestRights(ApicbaseCase):
         return self.env["apicbase.assortment"].with_user(self.manager).create({
             "name": "Bistro Anna", "customer_number": "CUST-7", "pricelist_id": self.pricelist.id, **values})
 
-    # -- 1. a filter finds no more than its author may read ------------------------------------
+    # -- a filter finds no more than its author may read ------------------------------------
 
     def test_a_manager_cannot_save_a_filter_that_walks_to_a_secret(self):
         for field in ("apicbase_client_secret", "apicbase_webhook_secret", "apicbase_webhook_token"):
@@ -48,7 +48,7 @@ class TestRights(ApicbaseCase):
             with self.subTest(text=text), self.assertRaises(ValidationError):
                 self.assortment_as_manager(product_domain=text)
 
-    # -- 2. restaurant text is text in the to-do --------------------------------------------------
+    # -- restaurant text is text in the to-do --------------------------------------------------
 
     def test_restaurant_text_in_the_to_do_note_is_escaped(self):
         data = order_payload(supplier_customer_number=HOSTILE)
@@ -67,7 +67,7 @@ class TestRights(ApicbaseCase):
         activity.with_user(self.salesman).action_feedback(feedback="done")  # copied into the chatter
         self.assertNotIn("<img", "".join(str(body) for body in record.message_ids.mapped("body")))
 
-    # -- 3. publishing another company's assortment -------------------------------------------------
+    # -- publishing another company's assortment -------------------------------------------------
 
     def test_a_manager_cannot_publish_another_companys_assortments(self):
         theirs = self.env["apicbase.assortment"].create({
@@ -82,7 +82,7 @@ class TestRights(ApicbaseCase):
         self.assertFalse(any((ours | theirs).sudo().mapped("publish_pending")),
             "nothing marked for the scheduled action")
 
-    # -- 4. only the connector links a sale order to an Apicbase order ------------------------------
+    # -- only the connector links a sale order to an Apicbase order ------------------------------
 
     def test_a_salesman_cannot_link_a_sale_order_to_an_apicbase_order(self):
         _outcome, record = self.receive(order_payload(id="apic-rights-linked"))
@@ -102,7 +102,7 @@ class TestRights(ApicbaseCase):
         # Their own sale orders stay theirs to edit in every other way.
         own.with_user(self.salesman).client_order_ref = "by hand"
 
-    # -- 5. deleting is no way to duplicate an order ------------------------------------------------
+    # -- deleting is no way to duplicate an order ------------------------------------------------
 
     def test_a_handled_inbox_order_cannot_be_deleted(self):
         _outcome, done = self.receive(order_payload(id="apic-rights-done"))
@@ -120,7 +120,7 @@ class TestRights(ApicbaseCase):
         waiting.with_user(self.manager).unlink()
         self.assertFalse(waiting.exists())
 
-    # -- 8. what a salesman reads of an error that is not the order's ------------------------------
+    # -- what a salesman reads of an error that is not the order's ------------------------------
 
     def test_a_salesman_reads_the_kind_of_an_unexpected_error_not_its_text(self):
         self.env.cr.execute("""
@@ -137,7 +137,7 @@ class TestRights(ApicbaseCase):
         self.assertNotIn("db-7.local", seen["error_message"])
         self.assertNotIn("db-7.local", "".join(str(body) for body in record.message_ids.mapped("body")))
 
-    # -- 8. the portal reads none of the company's Apicbase settings --------------------------------
+    # -- the portal reads none of the company's Apicbase settings --------------------------------
 
     def test_the_portal_reads_no_apicbase_setting_and_salesmen_no_follow_up_error(self):
         self.company.sudo().write({"apicbase_follow_up_error": "a raw failure",

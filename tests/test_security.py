@@ -1,8 +1,9 @@
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from ..apicbase.payload import parse_order_json
 from ..compat import USER_GROUPS
-from .common import SECRET, ApicbaseCase, SimulatorMixin
+from .common import SECRET, ApicbaseCase, SimulatorMixin, order_payload
 
 SECRET_FIELDS = ["apicbase_client_secret", "apicbase_webhook_secret", "apicbase_webhook_token",
                  "apicbase_client_id", "apicbase_api_url", "apicbase_token_url"]
@@ -104,7 +105,6 @@ class TestSecurity(ApicbaseCase):
 
     def test_inbox_is_company_restricted(self):
         other = self.env["res.company"].create({"name": "Other Supplier"})
-        from ..apicbase.payload import parse_order_json
         raw = self.encode(self._payload())
         self.env["apicbase.order"].sudo()._receive(other, raw, parse_order_json(raw))
         self.receive()
@@ -112,7 +112,6 @@ class TestSecurity(ApicbaseCase):
         self.assertEqual(visible.company_id, self.company)
 
     def _payload(self):
-        from .common import order_payload
         return order_payload()
 
 

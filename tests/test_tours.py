@@ -8,17 +8,18 @@ loudly, and fails on it under CI=true.
 import json
 from urllib.parse import quote
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
 from ..compat import USER_GROUPS
 from ..const import DEFAULT_API_URL, DEFAULT_TOKEN_URL
-from .common import ApicbaseCase, SimulatorMixin, order_payload, sign
+from .common import SimulatorMixin, order_payload
+from .http_common import WebhookHttpCase
 
 TOUR_WEBHOOK_SECRET = "tour-webhook-secret-5d1e"
 
 
 @tagged("post_install", "-at_install")
-class TestTours(HttpCase, SimulatorMixin, ApicbaseCase):
+class TestTours(SimulatorMixin, WebhookHttpCase):
 
     @classmethod
     def setUpClass(cls):
@@ -74,9 +75,7 @@ class TestTours(HttpCase, SimulatorMixin, ApicbaseCase):
             "name": "Bistro Nova", "is_company": True, "customer_rank": 1})
         raw = self.encode(order_payload(id="apic-po-tour", order_number="PO-2026-0099",
                                         supplier_customer_number="CUST-99"))
-        response = self.url_open("/apicbase/webhook/" + self.company.apicbase_webhook_token, data=raw,
-                                 headers={"Content-Type": "application/json",
-                                          "X-APIC-WEBHOOK-SIGNATURE": sign(raw)})
+        response = self.post_webhook(raw)
         self.assertEqual(response.status_code, 200, response.text)
         record = self.inbox("apic-po-tour")
         self.assertEqual(record.state, "failed")

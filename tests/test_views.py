@@ -1,5 +1,8 @@
+from lxml import etree
+
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import ApicbaseCase, order_payload
 
@@ -41,8 +44,6 @@ class TestViews(ApicbaseCase):
         self.assertIn("apicbase_price_source", visible, "behaviour settings are not secret")
 
     def test_apicbase_price_differs_filter_finds_the_flagged_orders(self):
-        from odoo.tools.safe_eval import safe_eval
-        from lxml import etree
 
         self.tomatoes.list_price = 2.00  # Apicbase says 2.40: 20 % apart
         _outcome, flagged = self.receive()
