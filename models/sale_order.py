@@ -193,7 +193,7 @@ class SaleOrder(models.Model):
             "apicbase_order_id": inbox.id,
             "apicbase_remarks": po.remarks or False,
             "apicbase_owner": po.owner or False,
-            "apicbase_amount": _apicbase_total(po),
+            "apicbase_amount": _po_total(po),
         }
 
     def _apicbase_log_origin(self, inbox, po):
@@ -298,7 +298,7 @@ class SaleOrder(models.Model):
             self.message_post(body=self.env._("Not confirmed automatically: %s", exc.args[0]))
 
 
-def _apicbase_total(po):
+def _po_total(po):
     """The restaurant's untaxed total, exactly as Apicbase computed it: the order's own figure, else
     the lines' totals, else their prices times quantities; False when Apicbase sent no price."""
     if po.theoretical_price is not None:
