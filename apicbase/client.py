@@ -28,7 +28,7 @@ import requests
 from .errors import ApicbaseError
 from .pacing import MemoryPacer
 from .payload import parse_datetime
-from .transport import RETRY_STATUSES, ResponseTooLarge, ResponseTooSlow, new_session, read_body
+from .transport import RETRY_STATUSES, ResponseTooLarge, ResponseTooSlow, RetryPolicy, new_session, read_body
 
 PAGE_SIZE = 200  # the documented maximum "in most cases"
 MAX_PAGES = 10_000  # 2 million items: far beyond any supplier's catalogue, short of forever
@@ -205,7 +205,7 @@ class ApicbaseClient:
         self.token_encoding = token_encoding
         self._sleep, self._clock, self._jitter = sleep, clock, jitter
         # A session of the caller's is used as it is: retries are the transport's (transport.new_session).
-        self.session = session or new_session(self)
+        self.session = session or new_session(self._retry_policy())
         self._token, self._token_expires_at = None, 0.0  # pragma: no mutate: no token, its expiry is not read
         # Who counts the requests of the minute: a caller's pacer (or send log) paces several clients of
         # one API account as one, as Apicbase counts them.
@@ -250,6 +250,12 @@ class ApicbaseClient:
         return self._token
 
     # -- transport ---------------------------------------------------------
+
+    def _retry_policy(self):
+        """The terms the transport retries on: this client's settings, clock and current request."""
+        return RetryPolicy(max_attempts=self.max_attempts, connect_timeout=self.connect_timeout,
+                           backoff=self._backoff, clock=self._clock, sleep=self._sleep,
+                           deadline=lambda: self._deadline, before_attempt=self._pace, gave_up=self._gave_up)
 
     def _pace(self):
         """Before each attempt: counts it, and waits while the last minute holds requests_per_minute."""
