@@ -135,16 +135,14 @@ def validate(content, path=DEFAULT_PATH):
     inner_path = _level_path(path, len(levels))
     if depth == MAX_DEPTH + 1:
         problems.append((inner_path, f"is nested deeper than {MAX_DEPTH} levels"))
-    _check_quantity(problems, content.quantity,
-                    outer=False,  # pragma: no mutate: None reads as False
-                    path=f"{inner_path}.quantity")
+    _check_quantity(problems, content.quantity, f"{inner_path}.quantity")
     if not isinstance(content.unit, str) or content.unit not in UNITS:
         problems.append((f"{inner_path}.unit_name", unknown_unit(content.unit)))
     _check_gtin(problems, content.gtin, f"{inner_path}.gtin")
     return problems
 
 
-def _check_quantity(problems, value, path, outer):
+def _check_quantity(problems, value, path, outer=False):
     # A Content holds Decimals (ints are harmless); strings or floats mean a
     # caller skipped content()/parse_description and would make totals wrong.
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
@@ -172,7 +170,7 @@ def parse_description(description, path=DEFAULT_PATH):
     problems = []
     levels = []
     level, level_path, index = description, path, 0
-    inner = None  # pragma: no mutate: set by the break that ends a readable description
+    inner = None  # pragma: no mutate
     while True:
         if index >= MAX_DEPTH:
             problems.append((level_path, f"is nested deeper than {MAX_DEPTH} levels"))
@@ -196,7 +194,7 @@ def parse_description(description, path=DEFAULT_PATH):
             levels.append(Level(quantity, _read_gtin(problems, level.get("gtin"), f"{level_path}.gtin")))
             level, level_path, index = package, f"{level_path}.package", index + 1
             continue
-        unit = None  # pragma: no mutate: kept only with problems, which are raised
+        unit = None  # pragma: no mutate
         if unit_name is not None and package is None:
             unit = _read_unit(problems, unit_name, f"{level_path}.unit_name")
         inner = (quantity, unit, _read_gtin(problems, level.get("gtin"), f"{level_path}.gtin"))
@@ -264,7 +262,7 @@ def _smaller_units(unit, accepted):
     imperial = unit in IMPERIAL_UNITS
     candidates = [name for name in accepted
                   if name in UNITS and UNITS[name][0] == dimension
-                  and UNITS[name][1] < factor  # pragma: no mutate: an equal unit cannot help either
+                  and UNITS[name][1] < factor  # pragma: no mutate
                   ]
     return sorted(candidates, key=lambda name: ((name in IMPERIAL_UNITS) != imperial, -UNITS[name][1], name))
 
@@ -317,13 +315,13 @@ def content(levels, quantity, unit, gtins=None):
     problems = []
     levels = list(levels)
     if gtins is None:
-        gtins = [None] * (len(levels) + 1)  # pragma: no mutate: one more None is never read
+        gtins = _no_gtins(levels)
     else:
         gtins = list(gtins)
         if len(gtins) != len(levels) + 1:
             problems.append(("gtins", f"expects {len(levels) + 1} entries (one per level, outermost first), "
                                       f"got {len(gtins)}"))
-            gtins = [None] * (len(levels) + 1)  # pragma: no mutate: one more None is never read
+            gtins = _no_gtins(levels)
     gtins = [None if (isinstance(code, str) and not code.strip()) else
              (code.strip() if isinstance(code, str) else code) for code in gtins]
     built = []
@@ -339,7 +337,7 @@ def content(levels, quantity, unit, gtins=None):
     # Conversion problems first; validate() then adds what the numbers mean, but
     # not a second message for a quantity that could not be read at all.
     unreadable = {path for path, _ in problems}
-    # pragma: no mutate start (a placeholder quantity is valid: validate() names no unreadable path)
+    # pragma: no mutate start
     problems.extend(problem for problem in validate(result) if problem[0] not in unreadable)
     # pragma: no mutate end
     if problems:
@@ -347,15 +345,20 @@ def content(levels, quantity, unit, gtins=None):
     return result
 
 
+def _no_gtins(levels):
+    """No GTIN for each of ``levels`` and for the innermost one."""
+    return [None] * len(levels) + [None]
+
+
 def _number_or_problem(problems, value, path):
     if value is None:
         problems.append((path, "is required"))
-        return Decimal(1)  # pragma: no mutate: a placeholder, the problem is raised
+        return Decimal(1)  # pragma: no mutate
     number, message = to_decimal(value)
     if message:
         problems.append((path, message))
-        return Decimal(1)  # pragma: no mutate: a placeholder, the problem is raised
-    return strip_zeros(number) if number.is_finite() else number  # pragma: no mutate: strip_zeros() keeps NaN
+        return Decimal(1)  # pragma: no mutate
+    return strip_zeros(number) if number.is_finite() else number  # pragma: no mutate
 
 
 _NUMBER = r"\d+(?:[.,]\d+)?"

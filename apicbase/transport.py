@@ -59,7 +59,7 @@ class _Retry(Retry):
 
     def get_retry_after(self, response):
         """Seconds (decimals too) or an HTTP date; None when there is none to read."""
-        value = response.headers.get("Retry-After", "")  # pragma: no mutate: names ignore case, junk is None
+        value = response.headers.get("Retry-After", "")  # pragma: no mutate
         with contextlib.suppress(ValueError):
             return max(0.0, float(value))
         try:
@@ -74,7 +74,7 @@ class _Retry(Retry):
             after = self.get_retry_after(response) if response is not None and response.status == 429 else None
             retry.wait = self.policy.backoff(len(retry.history)) if after is None else after
             if self.policy.clock() + retry.wait > self.policy.deadline():
-                raise MaxRetryError(None, url, error)  # pragma: no mutate: caught, never read
+                raise MaxRetryError(None, url, error)  # pragma: no mutate
             if response is not None:
                 # urllib3 drains an answer it retries, whole and however slowly it comes: an
                 # endless 503 would fill the memory. Its connection is dropped instead.
@@ -103,7 +103,7 @@ class _ConnectTimeoutAdapter(HTTPAdapter):
         super().__init__(max_retries=retry)
         self.connect_timeout = connect_timeout
 
-    def send(self, request, timeout=None, **kwargs):  # pragma: no mutate: requests always passes a timeout
+    def send(self, request, timeout=None, **kwargs):  # pragma: no mutate
         if timeout is not None and not isinstance(timeout, (tuple, Timeout)):
             timeout = Timeout(connect=self.connect_timeout, read=timeout)
         return super().send(request, timeout=timeout, **kwargs)
@@ -112,7 +112,7 @@ class _ConnectTimeoutAdapter(HTTPAdapter):
 def new_session(policy):
     """A session whose adapter retries and times out on the terms of ``policy`` (a :class:`RetryPolicy`)."""
     retry = _Retry(total=policy.max_attempts - 1, status_forcelist=RETRY_STATUSES, allowed_methods=None,
-                   raise_on_status=False, respect_retry_after_header=False)  # pragma: no mutate: None is False
+                   raise_on_status=False, respect_retry_after_header=False)  # pragma: no mutate
     retry.policy = policy
     session, adapter = requests.Session(), _ConnectTimeoutAdapter(policy.connect_timeout, retry)
     session.mount("https://", adapter)
@@ -127,7 +127,7 @@ def read_body(response, max_bytes, seconds):
     it unfolds) and :class:`ResponseTooSlow` when the body is still coming after ``seconds``; the
     connection is then dropped. A read error of the connection is raised as requests raises it.
     """
-    declared = response.headers.get("Content-Length", "")  # pragma: no mutate: names ignore case
+    declared = response.headers.get("Content-Length", "")  # pragma: no mutate
     try:
         if declared.isdigit() and int(declared) > max_bytes:
             raise ResponseTooLarge

@@ -79,10 +79,10 @@ def strip_zeros(number):
     if not any(digits):
         return Decimal(0)
     digits = list(digits)
-    while exponent < 0 and digits[-1] == 0:  # pragma: no mutate: zeros popped at 0 come back below
+    while exponent < 0 and digits[-1] == 0:  # pragma: no mutate
         digits.pop()
         exponent += 1
-    if exponent > 0:  # pragma: no mutate: extending by no zero changes nothing
+    if exponent > 0:  # pragma: no mutate
         digits.extend([0] * exponent)
         exponent = 0
     return Decimal((sign, tuple(digits), exponent))
@@ -91,13 +91,13 @@ def strip_zeros(number):
 def format_quantity(number):
     """``Decimal("1.50")`` -> ``"1.5"``, ``Decimal("33.0")`` -> ``"33"``; never ``1E+2``."""
     if isinstance(number, Decimal) and number.is_finite():
-        return format(strip_zeros(number), "f")  # pragma: no mutate: "F" differs on NaN only
+        return format(strip_zeros(number), "f")  # pragma: no mutate
     return str(number)
 
 
 def decimal_places(number):
     """The decimals of a Decimal that carry a digit: ``Decimal("2.50")`` has 1."""
-    return max(0, -strip_zeros(number).as_tuple().exponent)  # pragma: no mutate: 0 or 1, both under 6
+    return max(0, -strip_zeros(number).as_tuple().exponent)  # pragma: no mutate
 
 
 def to_decimal(value):
@@ -199,7 +199,7 @@ def _fraction_to_decimal(value):
     for prime in (2, 5):
         while rest % prime == 0:
             rest //= prime
-    rounded = Context(prec=28)  # pragma: no mutate: prec=None means 28 too
+    rounded = Context(prec=28)  # pragma: no mutate
     with localcontext(_EXACT if rest == 1 else rounded):
         return Decimal(value.numerator) / Decimal(value.denominator)
 
