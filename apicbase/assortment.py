@@ -6,6 +6,7 @@ returned, so one bad product never blocks a whole catalogue.
 """
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -56,9 +57,8 @@ def _description_for(label, gtin, unit_map_key):
 def _with_outer_gtin(parsed, gtin):
     if parsed.levels:
         outer = content_lib.Level(parsed.levels[0].quantity, gtin)
-        return content_lib.Content(levels=(outer,) + parsed.levels[1:], quantity=parsed.quantity,
-                                   gtin=parsed.gtin,  # pragma: no mutate: a label has no inner GTIN
-                                   unit=parsed.unit)
+        # A label names no GTIN: the innermost level has none.
+        return content_lib.Content(levels=(outer,) + parsed.levels[1:], quantity=parsed.quantity, unit=parsed.unit)
     return content_lib.Content(levels=(), quantity=parsed.quantity, unit=parsed.unit, gtin=gtin)
 
 
@@ -95,7 +95,7 @@ def _price_problems(article):
 def build_package(article, unit_map=None):
     """The assortment-file object of ``article``; raises ContentError listing every problem."""
     problems = _text_problems(article) + _price_problems(article)
-    description = None  # pragma: no mutate: only read when a content is set
+    description = None  # pragma: no mutate
     if not article.content_label:
         problems.append(("package_description", "no content is set (e.g. 4 x 6 x 33 cl)"))
     else:
@@ -134,14 +134,11 @@ def _package_dict(article, description):
 def build_assortment(articles, unit_map=None):
     """Returns ``(packages, rejected)``; rejected maps third_party_id (or name) to its problems."""
     articles = list(articles)
-    counts = {}
-    for article in articles:
-        if article.third_party_id:
-            counts[article.third_party_id] = counts.get(article.third_party_id, 0) + 1
+    counts = Counter(article.third_party_id for article in articles if article.third_party_id)
     packages, rejected = [], {}
     for article in articles:
         key = article.third_party_id or article.name
-        if counts.get(article.third_party_id, 0) > 1:  # pragma: no mutate: 0 or 1, an uncounted id is unshared
+        if counts[article.third_party_id] > 1:
             # Orders name the article number only: a shared one could never be ordered.
             rejected[key] = [("third_party_id", f"{article.third_party_id} is the article number of "
                                                 f"{counts[article.third_party_id]} products")]
@@ -156,8 +153,8 @@ def build_assortment(articles, unit_map=None):
 def package_warnings(article):
     """What Apicbase's quality check frowns upon without refusing the package."""
     warnings = []
-    label = (article.content_label or "").lower()  # pragma: no mutate: "xxxx" ends with no piece word
-    if label and any(label.rstrip().endswith(word) for word in ("piece", "pieces", "pc", "pcs", "st", "stuks")):
+    label = article.content_label
+    if label and label.lower().rstrip().endswith(("piece", "pieces", "pc", "pcs", "st", "stuks")):
         warnings.append(("package_description", "counted in pieces: Apicbase prefers a weight or volume"))
     if not article.gtin:
         warnings.append(("gtin", "no GTIN (barcode)"))
@@ -166,9 +163,7 @@ def package_warnings(article):
 
 def dumps(packages):
     """The file's bytes: UTF-8 JSON, decimals as exact JSON numbers."""
-    # pragma: no mutate start (codec names ignore case; ensure_ascii=None is False)
-    return json.dumps(packages, default=_json_default, ensure_ascii=False, sort_keys=True).encode("utf-8")
-    # pragma: no mutate end
+    return json.dumps(packages, default=_json_default, ensure_ascii=False, sort_keys=True).encode()  # pragma: no mutate
 
 
 def file_hash(packages):

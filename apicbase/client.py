@@ -28,7 +28,7 @@ import requests
 from .errors import ApicbaseError
 from .pacing import MemoryPacer
 from .payload import parse_datetime
-from .transport import RETRY_STATUSES, ResponseTooLarge, ResponseTooSlow, new_session, read_body
+from .transport import RETRY_STATUSES, ResponseTooLarge, ResponseTooSlow, RetryPolicy, new_session, read_body
 
 PAGE_SIZE = 200  # the documented maximum "in most cases"
 MAX_PAGES = 10_000  # 2 million items: far beyond any supplier's catalogue, short of forever
@@ -158,7 +158,7 @@ def _when(item, field):
     return when if when is not None and when.tzinfo is not None else None
 
 
-def _after(items, field, moment, inclusive, newest_first=False):
+def _after(items, field, moment, inclusive=False, newest_first=False):
     """The items whose ``field`` is after ``moment``. An item whose time cannot be compared is kept
     for the caller to judge. With ``newest_first``, the walk stops at the first older item, but
     only while the items really come newest first (an API that ignores ``ordering`` is read to
@@ -182,7 +182,7 @@ class ApicbaseClient:
     def __init__(self, api_url, token_url, client_id, client_secret, *, timeout=(5, 30),
                  max_attempts=5, max_total_seconds=120.0, backoff_base=0.5, backoff_max=30.0,
                  requests_per_minute=90, sent_log=None, session=None, max_response_bytes=MAX_RESPONSE_BYTES,
-                 token_encoding="form",  # pragma: no mutate: anything but "json" is a form
+                 token_encoding="form",  # pragma: no mutate
                  sleep=time.sleep, clock=time.monotonic, jitter=random.random, pacer=None):
         if not (api_url and token_url and client_id and client_secret):
             raise ApiError("Apicbase API URL, token URL, client id and client secret are all required.")
@@ -205,8 +205,8 @@ class ApicbaseClient:
         self.token_encoding = token_encoding
         self._sleep, self._clock, self._jitter = sleep, clock, jitter
         # A session of the caller's is used as it is: retries are the transport's (transport.new_session).
-        self.session = session or new_session(self)
-        self._token, self._token_expires_at = None, 0.0  # pragma: no mutate: no token, its expiry is not read
+        self.session = session or new_session(self._retry_policy())
+        self._token, self._token_expires_at = None, 0.0  # pragma: no mutate
         # Who counts the requests of the minute: a caller's pacer (or send log) paces several clients of
         # one API account as one, as Apicbase counts them.
         self.pacer = MemoryPacer(sent_log, clock=clock, sleep=sleep) if pacer is None else pacer
@@ -222,7 +222,7 @@ class ApicbaseClient:
                   "client_secret": self._client_secret, "scope": "supplier"}
         body = {"json": fields} if self.token_encoding == "json" else {"data": fields}
         response = self._send("POST", self.token_url,
-                              authenticated=False,  # pragma: no mutate: None reads as False
+                              authenticated=False,  # pragma: no mutate
                               **body)
         if response.status_code in (400, 401, 403):
             raise AuthenticationError(
@@ -251,6 +251,12 @@ class ApicbaseClient:
 
     # -- transport ---------------------------------------------------------
 
+    def _retry_policy(self):
+        """The terms the transport retries on: this client's settings, clock and current request."""
+        return RetryPolicy(max_attempts=self.max_attempts, connect_timeout=self.connect_timeout,
+                           backoff=self._backoff, clock=self._clock, sleep=self._sleep,
+                           deadline=lambda: self._deadline, before_attempt=self._pace, gave_up=self._gave_up)
+
     def _pace(self):
         """Before each attempt: counts it, and waits while the last minute holds requests_per_minute."""
         self.request_count += 1
@@ -263,7 +269,7 @@ class ApicbaseClient:
         deadline = self._clock() + self.max_total_seconds
         response = self._call(method, url, authenticated, deadline, **kwargs)
         if authenticated and response.status_code == 401:
-            self._token = None  # pragma: no mutate: "" is no token either
+            self._token = None  # pragma: no mutate
             response = self._call(method, url, authenticated, deadline, **kwargs)
         if 300 <= response.status_code < 400:
             raise self._redirected(method, url, response)
@@ -401,10 +407,7 @@ class ApicbaseClient:
     def _page(self, url, params):
         path = urlsplit(urljoin(self.api_url, url)).path
         for attempt in range(1, self.max_attempts + 1):
-            try:
-                page = self.request("GET", url, params=params)
-            except MalformedResponseError:
-                page = None  # pragma: no mutate: "" is no page either
+            page = self._answer_or_none(url, params)
             if isinstance(page, dict) and isinstance(page.get("results"), list):
                 return page
             if attempt < self.max_attempts:
@@ -412,6 +415,13 @@ class ApicbaseClient:
         raise MalformedResponseError(
             f"Apicbase answered {path} with a page that has no result list, {self.max_attempts} times.",
             path=path)
+
+    def _answer_or_none(self, url, params):
+        """The decoded answer to GET ``url``; None when it is not JSON (a proxy's error page)."""
+        try:
+            return self.request("GET", url, params=params)
+        except MalformedResponseError:
+            return None
 
     # -- calls -------------------------------------------------------------
 
@@ -460,8 +470,7 @@ class ApicbaseClient:
         if first_page > 1:
             filters["page"] = first_page
         for number, page in enumerate(self.pages("purchase_orders/", filters, page_size), start=first_page):
-            orders = list(_after(page["results"], "ordered_on", ordered_after,
-                                 inclusive=False))  # pragma: no mutate: None reads as False
+            orders = list(_after(page["results"], "ordered_on", ordered_after))
             yield number, orders, page.get("next") not in (None, "")
 
     def mark_purchase_orders(self, ids, fetched=False, viewed=False):
@@ -476,4 +485,4 @@ class ApicbaseClient:
 
 
 def _segment(value):
-    return quote(str(value), safe="")  # pragma: no mutate: "X" is always safe, so safe="XXXX" is ""
+    return quote(str(value), safe="")  # pragma: no mutate

@@ -26,9 +26,9 @@ from fractions import Fraction
 
 from .errors import ContentError
 from .units import (  # noqa: F401 - the public unit names are re-exported: callers import them from here
-    _IMPERIAL, APICBASE_UNITS, BASE_UNITS, DEFAULT_UNIT_MAP, UNITS, _canonical_unit,
-    _decimals, _exact_product, _gtin_problem, _map_entry_problem, _ratio, _strip, _to_decimal, _unit_info,
-    _unknown_unit, convert, format_quantity, gtin_is_valid, unit_map_from_text, validate_unit_map,
+    APICBASE_UNITS, BASE_UNITS, DEFAULT_UNIT_MAP, IMPERIAL_UNITS, UNITS, canonical_unit, convert, decimal_places,
+    exact_product, format_quantity, gtin_is_valid, gtin_problem, map_entry_problem, ratio, strip_zeros,
+    to_decimal, unit_info, unit_map_from_text, unknown_unit, validate_unit_map,
 )
 
 # What people write in labels for a piece; everything else must be a unit name.
@@ -63,7 +63,7 @@ class Content:
 
     @property
     def dimension(self):
-        return _unit_info(self.unit)[0]
+        return unit_info(self.unit)[0]
 
     @property
     def base_unit(self):
@@ -72,12 +72,12 @@ class Content:
     @property
     def unit_count(self):
         """Number of innermost units (24 for 4 x 6 x 33 cl); 1 without outer levels."""
-        return _exact_product(Decimal(1), *(level.quantity for level in self.levels))
+        return exact_product(Decimal(1), *(level.quantity for level in self.levels))
 
     @property
     def total(self):
         """Everything the package holds, in :attr:`base_unit` (7920 ml for 4 x 6 x 33 cl)."""
-        return _strip(_exact_product(self.unit_count, self.quantity, _unit_info(self.unit)[1]))
+        return strip_zeros(exact_product(self.unit_count, self.quantity, unit_info(self.unit)[1]))
 
     @property
     def label(self):
@@ -91,7 +91,7 @@ def _quantity_problem(number, outer):
         return f"{number} is not a finite number"
     if number <= 0:
         return f"must be positive, got {format_quantity(number)}"
-    if outer and _decimals(number) > MAX_OUTER_DECIMALS:
+    if outer and decimal_places(number) > MAX_OUTER_DECIMALS:
         return f"must have at most {MAX_OUTER_DECIMALS} decimals, got {format_quantity(number)}"
     return None
 
@@ -100,10 +100,10 @@ def _read_quantity(value, outer):
     """``(Decimal, None)`` for a usable quantity, else ``(None, message)``."""
     if value is None:
         return None, "is required"
-    number, message = _to_decimal(value)
+    number, message = to_decimal(value)
     if message is None:
         message = _quantity_problem(number, outer)
-    return (None, message) if message else (_strip(number), None)
+    return (None, message) if message else (strip_zeros(number), None)
 
 
 def _level_path(path, index):
@@ -135,16 +135,14 @@ def validate(content, path=DEFAULT_PATH):
     inner_path = _level_path(path, len(levels))
     if depth == MAX_DEPTH + 1:
         problems.append((inner_path, f"is nested deeper than {MAX_DEPTH} levels"))
-    _check_quantity(problems, content.quantity,
-                    outer=False,  # pragma: no mutate: None reads as False
-                    path=f"{inner_path}.quantity")
+    _check_quantity(problems, content.quantity, f"{inner_path}.quantity")
     if not isinstance(content.unit, str) or content.unit not in UNITS:
-        problems.append((f"{inner_path}.unit_name", _unknown_unit(content.unit)))
+        problems.append((f"{inner_path}.unit_name", unknown_unit(content.unit)))
     _check_gtin(problems, content.gtin, f"{inner_path}.gtin")
     return problems
 
 
-def _check_quantity(problems, value, path, outer):
+def _check_quantity(problems, value, path, outer=False):
     # A Content holds Decimals (ints are harmless); strings or floats mean a
     # caller skipped content()/parse_description and would make totals wrong.
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
@@ -157,7 +155,7 @@ def _check_quantity(problems, value, path, outer):
 
 def _check_gtin(problems, gtin, path):
     if gtin is not None:
-        message = _gtin_problem(gtin)
+        message = gtin_problem(gtin)
         if message:
             problems.append((path, message))
 
@@ -172,7 +170,7 @@ def parse_description(description, path=DEFAULT_PATH):
     problems = []
     levels = []
     level, level_path, index = description, path, 0
-    inner = None  # pragma: no mutate: set by the break that ends a readable description
+    inner = None  # pragma: no mutate
     while True:
         if index >= MAX_DEPTH:
             problems.append((level_path, f"is nested deeper than {MAX_DEPTH} levels"))
@@ -196,7 +194,7 @@ def parse_description(description, path=DEFAULT_PATH):
             levels.append(Level(quantity, _read_gtin(problems, level.get("gtin"), f"{level_path}.gtin")))
             level, level_path, index = package, f"{level_path}.package", index + 1
             continue
-        unit = None  # pragma: no mutate: kept only with problems, which are raised
+        unit = None  # pragma: no mutate
         if unit_name is not None and package is None:
             unit = _read_unit(problems, unit_name, f"{level_path}.unit_name")
         inner = (quantity, unit, _read_gtin(problems, level.get("gtin"), f"{level_path}.gtin"))
@@ -211,7 +209,7 @@ def _read_gtin(problems, value, path):
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     code = value.strip() if isinstance(value, str) else value
-    message = _gtin_problem(code)
+    message = gtin_problem(code)
     if message:
         problems.append((path, message))
         return None
@@ -222,9 +220,9 @@ def _read_unit(problems, value, path):
     if not isinstance(value, str):
         problems.append((path, f"must be a string, got {type(value).__name__}"))
         return None
-    unit = _canonical_unit(value)
+    unit = canonical_unit(value)
     if unit is None:
-        problems.append((path, _unknown_unit(value)))
+        problems.append((path, unknown_unit(value)))
     return unit
 
 
@@ -232,7 +230,7 @@ def _accepted_units(unit_map):
     # A unit an admin's map sends to is taken as accepted: the admin knows better
     # than our captured list (e.g. mapping cl -> cl once Apicbase confirms it).
     return APICBASE_UNITS | {entry[0] for unit, entry in unit_map.items()
-                             if _map_entry_problem(unit, entry) is None}
+                             if map_entry_problem(unit, entry) is None}
 
 
 def _sendable_innermost(content, unit_map, inner_path):
@@ -243,14 +241,14 @@ def _sendable_innermost(content, unit_map, inner_path):
         if entry is None:
             return None, None, [(f"{inner_path}.unit_name",
                                  f"{unit} is not a unit Apicbase accepts and the unit map does not translate it")]
-        message = _map_entry_problem(unit, entry)
+        message = map_entry_problem(unit, entry)
         if message:
             return None, None, [(f"unit_map.{unit}", message)]
-        unit, quantity = entry[0], quantity * Fraction(_to_decimal(entry[1])[0])
+        unit, quantity = entry[0], quantity * Fraction(to_decimal(entry[1])[0])
     if quantity.denominator == 1:
         return unit, int(quantity), []
     for candidate in _smaller_units(unit, _accepted_units(unit_map)):
-        moved = quantity * _ratio(unit, candidate)
+        moved = quantity * ratio(unit, candidate)
         if moved.denominator == 1:
             return candidate, int(moved), []
     return None, None, [(f"{inner_path}.quantity",
@@ -261,12 +259,12 @@ def _sendable_innermost(content, unit_map, inner_path):
 def _smaller_units(unit, accepted):
     """Accepted units of the same dimension smaller than ``unit``: same system first, nearest first."""
     dimension, factor = UNITS[unit]
-    imperial = unit in _IMPERIAL
+    imperial = unit in IMPERIAL_UNITS
     candidates = [name for name in accepted
                   if name in UNITS and UNITS[name][0] == dimension
-                  and UNITS[name][1] < factor  # pragma: no mutate: an equal unit cannot help either
+                  and UNITS[name][1] < factor  # pragma: no mutate
                   ]
-    return sorted(candidates, key=lambda name: ((name in _IMPERIAL) != imperial, -UNITS[name][1], name))
+    return sorted(candidates, key=lambda name: ((name in IMPERIAL_UNITS) != imperial, -UNITS[name][1], name))
 
 
 def sending_problems(content, unit_map=None, path=DEFAULT_PATH):
@@ -279,7 +277,7 @@ def sending_problems(content, unit_map=None, path=DEFAULT_PATH):
 
 
 def _wire_quantity(number):
-    number = _strip(Decimal(number))
+    number = strip_zeros(Decimal(number))
     return int(number) if number == number.to_integral_value() else number
 
 
@@ -317,13 +315,13 @@ def content(levels, quantity, unit, gtins=None):
     problems = []
     levels = list(levels)
     if gtins is None:
-        gtins = [None] * (len(levels) + 1)  # pragma: no mutate: one more None is never read
+        gtins = _no_gtins(levels)
     else:
         gtins = list(gtins)
         if len(gtins) != len(levels) + 1:
             problems.append(("gtins", f"expects {len(levels) + 1} entries (one per level, outermost first), "
                                       f"got {len(gtins)}"))
-            gtins = [None] * (len(levels) + 1)  # pragma: no mutate: one more None is never read
+            gtins = _no_gtins(levels)
     gtins = [None if (isinstance(code, str) and not code.strip()) else
              (code.strip() if isinstance(code, str) else code) for code in gtins]
     built = []
@@ -335,11 +333,11 @@ def content(levels, quantity, unit, gtins=None):
         built.append(Level(number, gtins[index]))
     inner_path = _level_path(DEFAULT_PATH, len(levels))
     number = _number_or_problem(problems, quantity, f"{inner_path}.quantity")
-    result = Content(levels=tuple(built), quantity=number, unit=_canonical_unit(unit) or unit, gtin=gtins[-1])
+    result = Content(levels=tuple(built), quantity=number, unit=canonical_unit(unit) or unit, gtin=gtins[-1])
     # Conversion problems first; validate() then adds what the numbers mean, but
     # not a second message for a quantity that could not be read at all.
     unreadable = {path for path, _ in problems}
-    # pragma: no mutate start (a placeholder quantity is valid: validate() names no unreadable path)
+    # pragma: no mutate start
     problems.extend(problem for problem in validate(result) if problem[0] not in unreadable)
     # pragma: no mutate end
     if problems:
@@ -347,15 +345,20 @@ def content(levels, quantity, unit, gtins=None):
     return result
 
 
+def _no_gtins(levels):
+    """No GTIN for each of ``levels`` and for the innermost one."""
+    return [None] * len(levels) + [None]
+
+
 def _number_or_problem(problems, value, path):
     if value is None:
         problems.append((path, "is required"))
-        return Decimal(1)  # pragma: no mutate: a placeholder, the problem is raised
-    number, message = _to_decimal(value)
+        return Decimal(1)  # pragma: no mutate
+    number, message = to_decimal(value)
     if message:
         problems.append((path, message))
-        return Decimal(1)  # pragma: no mutate: a placeholder, the problem is raised
-    return _strip(number) if number.is_finite() else number  # pragma: no mutate: _strip() keeps NaN
+        return Decimal(1)  # pragma: no mutate
+    return strip_zeros(number) if number.is_finite() else number  # pragma: no mutate
 
 
 _NUMBER = r"\d+(?:[.,]\d+)?"
@@ -380,9 +383,9 @@ def parse_label(text):
         raise ContentError([("label", f"{text!r} is not a package content such as '4 x 6 x 33 cl' or '1 kg'")])
     outer_text, quantity_text, unit_text = match.groups()
     unit_key = " ".join(unit_text.split()).lower()
-    unit = _canonical_unit(unit_key) or _LABEL_ALIASES.get(unit_key)
+    unit = canonical_unit(unit_key) or _LABEL_ALIASES.get(unit_key)
     if unit is None:
-        raise ContentError([("label", _unknown_unit(unit_text))])
+        raise ContentError([("label", unknown_unit(unit_text))])
     outer = [_label_number(part) for part in re.split(_SEPARATOR, outer_text) if part]
     return content(outer, _label_number(quantity_text), unit)
 

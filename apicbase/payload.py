@@ -118,13 +118,24 @@ class _Reader:
             return {}
         return value
 
-    def text(self, data, key, path, required=True, max_length=None):
+    # A problem's path is the key itself unless said (a key of a nested object).
+
+    def text(self, data, key, path=None, max_length=None):
+        """A text that must be there: stripped, at most ``max_length`` characters; a number is read as its text."""
+        return self._text(data, key, path or key, max_length, "is required")
+
+    def optional_text(self, data, key, path=None, max_length=None):
+        """A text that may be absent, null or blank: None then (see :meth:`text`)."""
+        return self._text(data, key, path or key, max_length, None)
+
+    def _text(self, data, key, path, max_length, when_absent):
+        """The text of :meth:`text` and :meth:`optional_text`; ``when_absent``: the problem then, if any."""
         value = data.get(key)
         if isinstance(value, str):
             value = value.strip()
         if value is None or value == "":
-            if required:
-                self.problem(path, "is required")
+            if when_absent:
+                self.problem(path, when_absent)
             return None
         if isinstance(value, OutOfRange):
             self.problem(path, f"{value} is out of range for a number")
@@ -132,14 +143,14 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             self.problem(path, "must be a string")
             return None
-        value = value if isinstance(value, str) else str(value)  # pragma: no mutate: str() of a str is itself
+        value = str(value)  # an id may come as a number
         # What PostgreSQL cannot store is refused here, rather than failing to store the order:
         # NUL, a lone surrogate ("\ud800" is valid JSON), a key too long for an index.
         if "\x00" in value:
             self.problem(path, "must not contain NUL characters")
             return None
         try:
-            value.encode("utf-8")  # pragma: no mutate: codec names ignore case
+            value.encode()  # UTF-8, as PostgreSQL stores it
         except UnicodeEncodeError:
             self.problem(path, "must be valid Unicode text")
             return None
@@ -163,9 +174,7 @@ class _Reader:
             self.problem(path, f"{OutOfRange(value.strip())} is out of range for a number")
             return None
         try:
-            # pragma: no mutate start (Decimal() ignores surrounding spaces itself)
-            number = Decimal(value.strip() if isinstance(value, str) else value)
-            # pragma: no mutate end
+            number = Decimal(value)  # surrounding spaces are ignored
         except InvalidOperation:
             self.problem(path, f"{value!r} is not a decimal number")
             return None
@@ -209,11 +218,20 @@ class _Reader:
             return None
         return int(value)
 
-    def datetime(self, data, key, path, required=True):
+    def datetime(self, data, key, path=None):
+        """A date-time that must be there (see :func:`parse_datetime`)."""
+        return self._datetime(data, key, path or key, "is required")
+
+    def optional_datetime(self, data, key, path=None):
+        """A date-time that may be absent, null or empty: None then (see :meth:`datetime`)."""
+        return self._datetime(data, key, path or key, None)
+
+    def _datetime(self, data, key, path, when_absent):
+        """The date-time of :meth:`datetime` and :meth:`optional_datetime`; ``when_absent`` as in :meth:`_text`."""
         value = data.get(key)
         if value is None or value == "":
-            if required:
-                self.problem(path, "is required")
+            if when_absent:
+                self.problem(path, when_absent)
             return None
         if not isinstance(value, str):
             self.problem(path, "must be an ISO 8601 date-time string")
@@ -258,12 +276,11 @@ def parse_datetime(value):
     if not match or int(match["year"]) not in _YEARS:
         return None
     parts = match.groupdict()
-    fraction = (parts["fraction"] or "").ljust(6, "0")[:6]  # pragma: no mutate: [:6] cuts longer padding
+    microseconds = int((parts["fraction"] or "")[:6].ljust(6, "0"))  # digits past the sixth are dropped
     try:
         parsed = dt.datetime(int(parts["year"]), int(parts["month"]), int(parts["day"]),
                              int(parts["hour"] or 0), int(parts["minute"] or 0), int(parts["second"] or 0),
-                             int(fraction or 0),  # pragma: no mutate: fraction is never empty
-                             tzinfo=_offset(parts["offset"]) if parts["offset"] else None)
+                             microseconds, tzinfo=_offset(parts["offset"]) if parts["offset"] else None)
     except ValueError:  # month 13, an offset of 25 hours...
         return None
     return parsed.astimezone(dt.timezone.utc) if parsed.tzinfo else parsed
@@ -302,14 +319,8 @@ def naive_utc(value, local_tz=dt.timezone.utc):
 def _read_line(reader, data, index):
     path = f"packages[{index}]"
     data = reader.mapping(data, path)
-    stock_item = data.get("stock_item") or {}
-    name = ""  # pragma: no mutate: read below, or the line is refused
-    if isinstance(stock_item, dict):
-        name = reader.text(stock_item, "name",
-                           required=False,  # pragma: no mutate: None reads as False
-                           path=f"{path}.stock_item.name") or ""
-    else:
-        reader.problem(f"{path}.stock_item", "must be an object")
+    stock_item = reader.mapping(data.get("stock_item") or {}, f"{path}.stock_item")
+    name = reader.optional_text(stock_item, "name", f"{path}.stock_item.name") or ""
     package = reader.mapping(data.get("supplier_package"), f"{path}.supplier_package")
     return OrderLine(
         article_number=reader.text(package, "supplier_article_number",
@@ -322,6 +333,16 @@ def _read_line(reader, data, index):
     )
 
 
+def _read_lines(reader, packages):
+    """The order's lines, one a package; none, the problem said, when ``packages`` is no list."""
+    if not isinstance(packages, list):
+        reader.problem("packages", "is required and must be a list")
+        packages = []
+    elif not packages:
+        reader.problem("packages", "must contain at least one package")
+    return tuple(_read_line(reader, item, index) for index, item in enumerate(packages))
+
+
 def _read_owner(reader, data):
     owner = data.get("owned_by")
     if owner is None:
@@ -329,9 +350,7 @@ def _read_owner(reader, data):
     if not isinstance(owner, dict):
         reader.problem("owned_by", "must be an object or null")
         return None
-    return reader.text(owner, "username",
-                       required=False,  # pragma: no mutate: None reads as False
-                       path="owned_by.username")
+    return reader.optional_text(owner, "username", "owned_by.username")
 
 
 def _read_invoice_status(reader, data):
@@ -366,7 +385,7 @@ def _read_boolean(reader, data, key):
 
 
 def _read_status(reader, data, statuses):
-    status = reader.text(data, "status", "status")
+    status = reader.text(data, "status")
     if status is not None and status not in statuses:
         reader.problem("status", f"unknown status {status!r}, expected one of {', '.join(statuses)}")
     return status
@@ -378,12 +397,9 @@ def _read_follow_up(reader, data):
         "delivery_closed": _read_boolean(reader, data, "delivery_closed"),
         "invoice_status": _read_invoice_status(reader, data),
         # Typed by the restaurant: free text, compared loosely (invoices.comparable).
-        "invoice_number": reader.text(data, "invoice_number", "invoice_number", max_length=KEY_MAX_LENGTH,
-                                      required=False),  # pragma: no mutate: None reads as False
-        "viewed_by_supplier_at": reader.datetime(data, "viewed_by_supplier_at", "viewed_by_supplier_at",
-                                                 required=False),  # pragma: no mutate: None reads as False
-        "fetched_by_supplier_at": reader.datetime(data, "fetched_by_supplier_at", "fetched_by_supplier_at",
-                                                  required=False),  # pragma: no mutate: None reads as False
+        "invoice_number": reader.optional_text(data, "invoice_number", max_length=KEY_MAX_LENGTH),
+        "viewed_by_supplier_at": reader.optional_datetime(data, "viewed_by_supplier_at"),
+        "fetched_by_supplier_at": reader.optional_datetime(data, "fetched_by_supplier_at"),
     }
 
 
@@ -397,28 +413,17 @@ def parse_order(data, statuses=WEBHOOK_STATUSES):
     if not isinstance(data, dict):
         raise PayloadError([("$", "the purchase order must be a JSON object")])
     status = _read_status(reader, data, statuses)
-    packages = data.get("packages")
-    lines = ()  # pragma: no mutate: only kept when the packages are read
-    if not isinstance(packages, list):
-        reader.problem("packages", "is required and must be a list")
-    elif not packages:
-        reader.problem("packages", "must contain at least one package")
-    else:
-        lines = tuple(_read_line(reader, item, index) for index, item in enumerate(packages))
+    lines = _read_lines(reader, data.get("packages"))
     order = PurchaseOrder(
-        id=reader.text(data, "id", "id", max_length=KEY_MAX_LENGTH),
-        order_number=reader.text(data, "order_number", "order_number", max_length=KEY_MAX_LENGTH),
+        id=reader.text(data, "id", max_length=KEY_MAX_LENGTH),
+        order_number=reader.text(data, "order_number", max_length=KEY_MAX_LENGTH),
         status=status,
-        ordered_on=reader.datetime(data, "ordered_on", "ordered_on"),
+        ordered_on=reader.datetime(data, "ordered_on"),
         # A signed order without a customer number is still an order: kept, then mapped by a person.
-        customer_number=reader.text(data, "supplier_customer_number", "supplier_customer_number",
-                                    max_length=KEY_MAX_LENGTH,
-                                    required=False),  # pragma: no mutate: None reads as False
+        customer_number=reader.optional_text(data, "supplier_customer_number", max_length=KEY_MAX_LENGTH),
         lines=lines,
-        expected_delivery_date=reader.datetime(data, "expected_delivery_date", "expected_delivery_date",
-                                               required=False),  # pragma: no mutate: None reads as False
-        remarks=reader.text(data, "order_remarks", "order_remarks",
-                            required=False),  # pragma: no mutate: None reads as False
+        expected_delivery_date=reader.optional_datetime(data, "expected_delivery_date"),
+        remarks=reader.optional_text(data, "order_remarks"),
         owner=_read_owner(reader, data),
         theoretical_price=reader.decimal(data, "theoretical_price", "theoretical_price"),
         **_read_follow_up(reader, data),
@@ -452,9 +457,7 @@ def decode_json(raw):
     by NUMBER_MAX_LENGTH, and those beyond the bounds :class:`OutOfRange`, which the readers report
     at their own path. Raises PayloadError."""
     try:
-        # pragma: no mutate start (codec names ignore case)
-        text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
-        # pragma: no mutate end
+        text = raw.decode() if isinstance(raw, (bytes, bytearray)) else raw  # UTF-8, as JSON is sent
         return json.loads(text, parse_float=_json_float, parse_int=_json_int, parse_constant=_json_constant)
     except UnicodeDecodeError:
         raise PayloadError([("$", "the body is not UTF-8 text")]) from None
@@ -490,7 +493,7 @@ def parse_order_status(data):
     reader = _Reader()
     if not isinstance(data, dict):
         raise PayloadError([("$", "the purchase order must be a JSON object")])
-    result = OrderStatus(id=reader.text(data, "id", "id", max_length=KEY_MAX_LENGTH),
+    result = OrderStatus(id=reader.text(data, "id", max_length=KEY_MAX_LENGTH),
                          status=_read_status(reader, data, ORDER_STATUSES),
                          **_read_follow_up(reader, data))
     if reader.problems:

@@ -15,7 +15,7 @@ HEADER = "X-APIC-WEBHOOK-SIGNATURE"
 def compute(secret, message):
     """Hex HMAC-SHA256 of ``message`` (bytes) keyed with ``secret`` (str or bytes)."""
     if isinstance(secret, str):
-        secret = secret.encode("utf-8")  # pragma: no mutate: codec names ignore case
+        secret = secret.encode()  # UTF-8
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
@@ -26,7 +26,7 @@ def reserialized(raw):
     """
     try:
         text = json.dumps(json.loads(raw))
-        return text.encode("utf-8")  # pragma: no mutate: codec names ignore case
+        return text.encode()  # UTF-8 (json.dumps escapes all but ASCII anyway)
     except (ValueError, UnicodeDecodeError, RecursionError):  # not JSON, or absurdly nested
         return None
 
@@ -47,7 +47,7 @@ def verify(raw, header, secret):
     if not secret or not header:
         return False
     given = _normalise_header(header)
-    given = given.encode("ascii", "replace")  # pragma: no mutate: codec names ignore case
+    given = given.encode("ascii", "replace")  # pragma: no mutate
     candidates = [raw]
     alternative = reserialized(raw)
     if alternative is not None and alternative != raw:
@@ -55,6 +55,6 @@ def verify(raw, header, secret):
     matched = False
     for message in candidates:
         digest = compute(secret, message)
-        expected = digest.encode("ascii")  # pragma: no mutate: codec names ignore case
+        expected = digest.encode()  # hex digits
         matched |= hmac.compare_digest(expected, given)
     return matched

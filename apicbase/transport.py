@@ -1,11 +1,13 @@
 """The client's transport: retries and timeouts below ``requests.Session.send``, in urllib3 (1.26
 and 2.x alike). What is ours, the backoff, clock, time budget, pacing and messages, the client
-brings (:class:`~.client.ApicbaseClient`); this module decides nothing of its own. It also reads
-answers (:func:`read_body`) within the client's size and time limits."""
+brings as a :class:`RetryPolicy` (:class:`~.client.ApicbaseClient` makes it); this module decides
+nothing of its own. It also reads answers (:func:`read_body`) within the client's size and time limits."""
 import contextlib
 import os
 import socket
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -24,20 +26,40 @@ class ResponseTooSlow(Exception):
     """The answer was still coming when the client's time ran out; it was not read further."""
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """What the transport asks of its client: all it knows of the client, and all it decides with.
+
+    The deadline is asked for at each retry: it is the current request's, which the client sets
+    before sending it. ``before_attempt`` is called before each retry (the client counts and paces
+    it there); ``gave_up`` makes the error raised when a network failure outlasts the retries.
+    """
+
+    max_attempts: int
+    connect_timeout: float
+    backoff: Callable[[int], float]  # seconds to wait before the next attempt, given the retries so far
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    deadline: Callable[[], float]  # on the clock's scale
+    before_attempt: Callable[[], None]
+    gave_up: Callable[[str, str, str], Exception]  # (method, url, what failed)
+
+
 class _Retry(Retry):
     """urllib3's retries (1.26 and 2) on our terms. urllib3 retries network failures and
-    ``RETRY_STATUSES`` on every method, POST and PATCH too, and counts the attempts; ``client``
+    ``RETRY_STATUSES`` on every method, POST and PATCH too, and counts the attempts; ``policy``
     brings the backoff, the sleep, clock, time budget, pacing, and ``Retry-After`` read its way. A
-    status still failing is handed back to it (``raise_on_status=False``), a network failure reported here."""
+    status still failing is handed back to the client (``raise_on_status=False``), a network failure
+    reported here."""
 
     def new(self, **kw):
         retry = super().new(**kw)
-        retry.client = self.client
+        retry.policy = self.policy
         return retry
 
     def get_retry_after(self, response):
         """Seconds (decimals too) or an HTTP date; None when there is none to read."""
-        value = response.headers.get("Retry-After", "")  # pragma: no mutate: names ignore case, junk is None
+        value = response.headers.get("Retry-After", "")  # pragma: no mutate
         with contextlib.suppress(ValueError):
             return max(0.0, float(value))
         try:
@@ -50,9 +72,9 @@ class _Retry(Retry):
             # With a total alone, urllib3 counts alike whatever it is given here but the method.
             retry = super().increment(method, url, response, error, *args, **kwargs)  # pragma: no mutate
             after = self.get_retry_after(response) if response is not None and response.status == 429 else None
-            retry.wait = self.client._backoff(len(retry.history)) if after is None else after
-            if self.client._clock() + retry.wait > self.client._deadline:
-                raise MaxRetryError(None, url, error)  # pragma: no mutate: caught, never read
+            retry.wait = self.policy.backoff(len(retry.history)) if after is None else after
+            if self.policy.clock() + retry.wait > self.policy.deadline():
+                raise MaxRetryError(None, url, error)  # pragma: no mutate
             if response is not None:
                 # urllib3 drains an answer it retries, whole and however slowly it comes: an
                 # endless 503 would fill the memory. Its connection is dropped instead.
@@ -61,12 +83,12 @@ class _Retry(Retry):
             if response is not None:
                 raise  # urllib3 hands the answer back to the client
             timed_out = isinstance(error, _Timeout) and not isinstance(error, NewConnectionError)
-            raise self.client._gave_up(method, url, "timed out" if timed_out else "connection failed") from None
+            raise self.policy.gave_up(method, url, "timed out" if timed_out else "connection failed") from None
         return retry
 
     def sleep(self, response=None):
-        self.client._sleep(self.wait)
-        self.client._pace()
+        self.policy.sleep(self.wait)
+        self.policy.before_attempt()
 
 
 class _ConnectTimeoutAdapter(HTTPAdapter):
@@ -81,18 +103,18 @@ class _ConnectTimeoutAdapter(HTTPAdapter):
         super().__init__(max_retries=retry)
         self.connect_timeout = connect_timeout
 
-    def send(self, request, timeout=None, **kwargs):  # pragma: no mutate: requests always passes a timeout
+    def send(self, request, timeout=None, **kwargs):  # pragma: no mutate
         if timeout is not None and not isinstance(timeout, (tuple, Timeout)):
             timeout = Timeout(connect=self.connect_timeout, read=timeout)
         return super().send(request, timeout=timeout, **kwargs)
 
 
-def new_session(client):
-    """A session whose adapter retries and times out on ``client``'s terms."""
-    retry = _Retry(total=client.max_attempts - 1, status_forcelist=RETRY_STATUSES, allowed_methods=None,
-                   raise_on_status=False, respect_retry_after_header=False)  # pragma: no mutate: None is False
-    retry.client = client
-    session, adapter = requests.Session(), _ConnectTimeoutAdapter(client.connect_timeout, retry)
+def new_session(policy):
+    """A session whose adapter retries and times out on the terms of ``policy`` (a :class:`RetryPolicy`)."""
+    retry = _Retry(total=policy.max_attempts - 1, status_forcelist=RETRY_STATUSES, allowed_methods=None,
+                   raise_on_status=False, respect_retry_after_header=False)  # pragma: no mutate
+    retry.policy = policy
+    session, adapter = requests.Session(), _ConnectTimeoutAdapter(policy.connect_timeout, retry)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
@@ -105,7 +127,7 @@ def read_body(response, max_bytes, seconds):
     it unfolds) and :class:`ResponseTooSlow` when the body is still coming after ``seconds``; the
     connection is then dropped. A read error of the connection is raised as requests raises it.
     """
-    declared = response.headers.get("Content-Length", "")  # pragma: no mutate: names ignore case
+    declared = response.headers.get("Content-Length", "")  # pragma: no mutate
     try:
         if declared.isdigit() and int(declared) > max_bytes:
             raise ResponseTooLarge

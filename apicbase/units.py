@@ -52,7 +52,7 @@ DEFAULT_UNIT_MAP = {
 
 # Imperial units are tried after metric ones when a quantity must become whole:
 # 0.25 kg should become 250 g, not a coincidental number of ounces.
-_IMPERIAL = frozenset({"oz", "lb", "fl oz", "gal"})
+IMPERIAL_UNITS = frozenset({"oz", "lb", "fl oz", "gal"})
 
 
 GTIN_LENGTHS = (8, 12, 13, 14)
@@ -62,7 +62,8 @@ GTIN_LENGTHS = (8, 12, 13, 14)
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
-def _exact_product(*values):
+def exact_product(*values):
+    """The product of Decimals, exact however many digits it takes."""
     with localcontext(_EXACT):
         result = Decimal(1)
         for value in values:
@@ -70,7 +71,7 @@ def _exact_product(*values):
         return result
 
 
-def _strip(number):
+def strip_zeros(number):
     """Removes trailing zeros without rounding or switching to exponent notation."""
     if not number.is_finite():
         return number
@@ -78,10 +79,10 @@ def _strip(number):
     if not any(digits):
         return Decimal(0)
     digits = list(digits)
-    while exponent < 0 and digits[-1] == 0:  # pragma: no mutate: zeros popped at 0 come back below
+    while exponent < 0 and digits[-1] == 0:  # pragma: no mutate
         digits.pop()
         exponent += 1
-    if exponent > 0:  # pragma: no mutate: extending by no zero changes nothing
+    if exponent > 0:  # pragma: no mutate
         digits.extend([0] * exponent)
         exponent = 0
     return Decimal((sign, tuple(digits), exponent))
@@ -90,15 +91,16 @@ def _strip(number):
 def format_quantity(number):
     """``Decimal("1.50")`` -> ``"1.5"``, ``Decimal("33.0")`` -> ``"33"``; never ``1E+2``."""
     if isinstance(number, Decimal) and number.is_finite():
-        return format(_strip(number), "f")  # pragma: no mutate: "F" differs on NaN only
+        return format(strip_zeros(number), "f")  # pragma: no mutate
     return str(number)
 
 
-def _decimals(number):
-    return max(0, -_strip(number).as_tuple().exponent)  # pragma: no mutate: 0 or 1, both under 6
+def decimal_places(number):
+    """The decimals of a Decimal that carry a digit: ``Decimal("2.50")`` has 1."""
+    return max(0, -strip_zeros(number).as_tuple().exponent)  # pragma: no mutate
 
 
-def _to_decimal(value):
+def to_decimal(value):
     """Reads a number the way JSON or a caller may give it: ``(Decimal, None)`` or ``(None, message)``."""
     if isinstance(value, bool):
         return None, "must be a number, got bool"
@@ -119,18 +121,20 @@ def _to_decimal(value):
     return None, f"must be a number, got {type(value).__name__}"
 
 
-def _unknown_unit(name):
+def unknown_unit(name):
+    """The problem of a unit name we do not know, naming those we do."""
     return f"unknown unit {name!r}, expected one of: {', '.join(UNITS)}"
 
 
-def _unit_info(unit):
+def unit_info(unit):
+    """``unit``'s (dimension, factor to the dimension's base unit); ContentError when it is no unit of ours."""
     try:
         return UNITS[unit]
     except (KeyError, TypeError):
-        raise ContentError([("unit", _unknown_unit(unit))]) from None
+        raise ContentError([("unit", unknown_unit(unit))]) from None
 
 
-def _canonical_unit(name):
+def canonical_unit(name):
     """``" KG "`` -> ``"kg"``; None when the name is not a unit we know."""
     if not isinstance(name, str):
         return None
@@ -138,7 +142,8 @@ def _canonical_unit(name):
     return key if key in UNITS else None
 
 
-def _gtin_problem(code):
+def gtin_problem(code):
+    """Why ``code`` is not a GTIN (digits, length, check digit); None when it is one."""
     if not isinstance(code, str):
         return f"must be a string of digits, got {type(code).__name__}"
     if not code.isascii() or not code.isdigit():
@@ -159,29 +164,29 @@ def _check_digit(body):
 
 def gtin_is_valid(code):
     """True for a GTIN-8, UPC-12 (GTIN-12), EAN-13 (GTIN-13) or GTIN-14 with a correct check digit."""
-    return _gtin_problem(code) is None
+    return gtin_problem(code) is None
 
 
 def convert(quantity, from_unit, to_unit):
     """Converts a quantity between two units of the same dimension (33 cl -> 0.33 l)."""
     problems = []
-    number, message = _to_decimal(quantity)
+    number, message = to_decimal(quantity)
     if message is None and not number.is_finite():
         message = f"{number} is not a finite number"
     if message:
         problems.append(("quantity", message))
     for path, unit in (("from_unit", from_unit), ("to_unit", to_unit)):
         if not isinstance(unit, str) or unit not in UNITS:
-            problems.append((path, _unknown_unit(unit)))
+            problems.append((path, unknown_unit(unit)))
     if not problems and UNITS[from_unit][0] != UNITS[to_unit][0]:
         problems.append(("to_unit", f"cannot convert {from_unit} ({UNITS[from_unit][0]}) "
                                     f"to {to_unit} ({UNITS[to_unit][0]})"))
     if problems:
         raise ContentError(problems)
-    return _strip(_fraction_to_decimal(Fraction(number) * _ratio(from_unit, to_unit)))
+    return strip_zeros(_fraction_to_decimal(Fraction(number) * ratio(from_unit, to_unit)))
 
 
-def _ratio(from_unit, to_unit):
+def ratio(from_unit, to_unit):
     """How many ``to_unit`` make one ``from_unit``, exactly."""
     return Fraction(UNITS[from_unit][1]) / Fraction(UNITS[to_unit][1])
 
@@ -194,7 +199,7 @@ def _fraction_to_decimal(value):
     for prime in (2, 5):
         while rest % prime == 0:
             rest //= prime
-    rounded = Context(prec=28)  # pragma: no mutate: prec=None means 28 too
+    rounded = Context(prec=28)  # pragma: no mutate
     with localcontext(_EXACT if rest == 1 else rounded):
         return Decimal(value.numerator) / Decimal(value.denominator)
 
@@ -205,28 +210,29 @@ def validate_unit_map(unit_map):
     if not isinstance(unit_map, dict):
         return [("unit_map", "must be a mapping of unit -> (unit, factor)")]
     for unit, entry in unit_map.items():
-        message = _map_entry_problem(unit, entry)
+        message = map_entry_problem(unit, entry)
         if message:
             problems.append((f"unit_map.{unit}", message))
     return problems
 
 
-def _map_entry_problem(unit, entry):
+def map_entry_problem(unit, entry):
+    """Why ``unit -> entry`` (a pair: unit sent instead, factor) cannot be in a unit map; None when it can."""
     if unit not in UNITS:
-        return _unknown_unit(unit)
+        return unknown_unit(unit)
     if not isinstance(entry, (tuple, list)) or len(entry) != 2:
         return "must be a pair (unit, factor)"
     target, factor = entry
     if not isinstance(target, str) or target not in UNITS:
-        return _unknown_unit(target)
+        return unknown_unit(target)
     if UNITS[target][0] != UNITS[unit][0]:
         return f"cannot send {unit} ({UNITS[unit][0]}) as {target} ({UNITS[target][0]})"
-    number, message = _to_decimal(factor)
+    number, message = to_decimal(factor)
     if message or not number.is_finite():
         return f"factor {message or number}"
     # The factor is redundant with UNITS on purpose: a typo in an admin's map
     # would otherwise change every total it touches without anybody noticing.
-    expected = _ratio(unit, target)
+    expected = ratio(unit, target)
     if Fraction(number) != expected:
         return (f"factor {format_quantity(number)} is wrong: 1 {unit} is "
                 f"{format_quantity(_fraction_to_decimal(expected))} {target}")
@@ -249,7 +255,7 @@ def unit_map_from_text(text):
         if not sep or not unit or not target:
             problems.append((f"unit_map[{position}]", f"{entry!r} is not written as unit=apicbase_unit"))
         elif unit not in UNITS or target not in UNITS:
-            problems.append((f"unit_map.{unit}", _unknown_unit(unit if unit not in UNITS else target)))
+            problems.append((f"unit_map.{unit}", unknown_unit(unit if unit not in UNITS else target)))
         elif UNITS[unit][0] != UNITS[target][0]:
             problems.append((f"unit_map.{unit}", f"{unit} ({UNITS[unit][0]}) cannot be sent as "
                                                  f"{target} ({UNITS[target][0]})"))

@@ -1,4 +1,5 @@
 import datetime as dt
+import functools
 import logging
 import secrets
 import zoneinfo
@@ -13,6 +14,7 @@ from ..apicbase.errors import ContentError
 from ..compat import USER_GROUPS, sql_constraints
 from ..const import (DEFAULT_API_URL, DEFAULT_TOKEN_URL, PRICE_RISE_THRESHOLD, REQUESTS_PER_MINUTE,
                      REQUESTS_PER_MINUTE_PARAM, WEBHOOK_ROUTE, WEBHOOK_TOKEN_PATTERN)
+from .apicbase_api_error import ErrorRecordingClient
 from .system import as_system
 
 _logger = logging.getLogger(__name__)
@@ -111,7 +113,8 @@ class ResCompany(models.Model):
     ))
 
     def _apicbase_client(self):
-        """An API client for this company; UserError when the connection is not configured."""
+        """An API client for this company, which records the API errors it meets (apicbase.api.error);
+        UserError when the connection is not configured. Every client of the connector is made here."""
         self.ensure_one()
         company_sudo = as_system(self)
         if not (company_sudo.apicbase_client_id and company_sudo.apicbase_client_secret):
@@ -120,12 +123,13 @@ class ResCompany(models.Model):
         api_url, client_id = company_sudo.apicbase_api_url or DEFAULT_API_URL, company_sudo.apicbase_client_id
         # Apicbase's limit is per client: every client of the account, in every process, shares one budget.
         try:
-            return ApicbaseClient(api_url, company_sudo.apicbase_token_url or DEFAULT_TOKEN_URL,
-                                  client_id, company_sudo.apicbase_client_secret,
-                                  requests_per_minute=self._apicbase_requests_per_minute(),
-                                  pacer=self.env["apicbase.api.budget"]._pacer(api_url, client_id))
+            client = ApicbaseClient(api_url, company_sudo.apicbase_token_url or DEFAULT_TOKEN_URL,
+                                    client_id, company_sudo.apicbase_client_secret,
+                                    requests_per_minute=self._apicbase_requests_per_minute(),
+                                    pacer=self.env["apicbase.api.budget"]._pacer(api_url, client_id))
         except ApiError as exc:  # a URL stored before it was checked on save
             raise UserError(self.env._("%(error)s Correct it in Settings → Sales → Apicbase.", error=exc)) from None
+        return ErrorRecordingClient(client, functools.partial(self.env["apicbase.api.error"]._record, self))
 
     @api.model
     def _apicbase_requests_per_minute(self):

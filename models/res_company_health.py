@@ -1,11 +1,8 @@
 """What the company remembers of the integration's health: the last follow-up run, and the API
-errors its clients meet (recorded by every client it makes). The overview reads both."""
-import functools
-
+errors its clients meet (recorded by the client res_company.py makes). The overview reads both."""
 from odoo import fields, models
 
 from .actions import error_text
-from .apicbase_api_error import ErrorRecordingClient
 from .system import as_system
 
 FOLLOW_UP_ERROR_MAX = 500
@@ -26,10 +23,6 @@ class ResCompany(models.Model):
     apicbase_follow_up_error = fields.Char(
         string="Last Apicbase Follow-up Error", readonly=True, help="Why the last run failed, if it did.",
         groups="sales_team.group_sale_manager")
-
-    def _apicbase_client(self):
-        client = super()._apicbase_client()
-        return ErrorRecordingClient(client, functools.partial(self.env["apicbase.api.error"]._record, self))
 
     def _apicbase_record_follow_up(self, started, totals=None, error=None):
         """Remembers the follow-up run that started at ``started``: its counts, or why it failed."""
