@@ -1,22 +1,12 @@
-"""Makes the pure core importable as ``apicbase`` without importing Odoo.
+"""Fixtures of the pure suite.
 
-The repository root is the Odoo addon; its ``__init__`` imports Odoo, so the
-pure tests put the root itself on ``sys.path`` and import ``apicbase`` from it.
+The repository root is the Odoo addon; its ``__init__`` imports Odoo, so the pure tests import
+the pure core as ``apicbase`` from the root itself, and the simulator as ``apicbase_simulator``
+from tools/: both are on pytest.ini's ``pythonpath``.
 """
-import os
-import sys
 import time
 
 import pytest
-
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
-# The Apicbase simulator (the package tools/apicbase_simulator/) is importable as ``apicbase_simulator``.
-TOOLS = os.path.join(ROOT, "tools")
-if TOOLS not in sys.path:
-    sys.path.append(TOOLS)
 
 
 @pytest.fixture
