@@ -12,7 +12,6 @@
     "data": [
         "security/apicbase_security.xml",
         "security/ir.model.access.csv",
-        "security/apicbase_health_security.xml",
         "views/apicbase_order_views.xml",
         "views/apicbase_assortment_views.xml",
         "views/apicbase_sync_event_views.xml",
@@ -24,7 +23,8 @@
         "views/res_partner_views.xml",
         "views/product_views.xml",
         "views/res_config_settings_views.xml",
-        "views/apicbase_health_views.xml",
+        "views/apicbase_overview_views.xml",
+        "views/apicbase_api_error_views.xml",
         "data/apicbase_todo_data.xml",
         "views/apicbase_menus.xml",
     ],

@@ -1,5 +1,5 @@
 from . import res_company
-from . import res_company_health
+from . import res_company_overview
 from . import res_config_settings
 from . import res_partner
 from . import product_template

@@ -6,7 +6,6 @@ from . import test_constraints
 from . import test_contradictions
 from . import test_delivery_dates
 from . import test_follow_up
-from . import test_health
 from . import test_invoice_follow_up
 from . import test_odoo_unchanged
 from . import test_order_intake
@@ -14,6 +13,7 @@ from . import test_order_mapping
 from . import test_order_pricing
 from . import test_order_retries
 from . import test_outbound
+from . import test_overview
 from . import test_publish_changes
 from . import test_rights
 from . import test_security
