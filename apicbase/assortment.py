@@ -273,7 +273,7 @@ class FileDiff:
     def rises_above(self, threshold):
         """The price rises above ``threshold`` percent (a rise from zero is always one of them);
         none when the threshold is empty or zero (the check is off)."""
-        if not threshold or threshold <= 0:
+        if (threshold or 0) <= 0:
             return ()
         limit = Decimal(str(threshold))
         return tuple(change for change in self.rises
@@ -344,9 +344,10 @@ def diff_files(old, new):
 
 
 def _compared_fields(was, now):
-    """The keys of either package but the article number and the price: the known ones in
-    FIELD_LABELS' order, then any other in alphabetical order."""
-    keys = (was.keys() | now.keys()) - {"third_party_id", "price"}
+    """The keys of either package but the price (compared apart): the known ones in FIELD_LABELS'
+    order, then any other in alphabetical order. The article number is among them, the same on
+    both (they were matched by it)."""
+    keys = (was.keys() | now.keys()) - {"price"}
     return [key for key in FIELD_LABELS if key in keys] + sorted(keys - FIELD_LABELS.keys())
 
 
@@ -363,7 +364,7 @@ def describe_value(field_name, value):
         except ContentError:
             return json.dumps(value, default=str, sort_keys=True)
     if field_name == "lead_time" and isinstance(value, str) and value.endswith(" 00:00:00"):
-        return f"{value.split(' ', 1)[0]} day(s)"
+        return f"{value.removesuffix(' 00:00:00')} day(s)"
     if field_name == "price_type_code":
         return "per unit" if value == 1 else "per package"
     return str(value)

@@ -71,13 +71,13 @@ def _is_loopback(host):
 
 
 def _origin(url):
-    """Scheme, host and port of ``url``: where a request to it goes."""
+    """Scheme, host and port of ``url``: where a request to it goes; None when its port is no number
+    (no origin of ours: the API URL's port is one)."""
     parts = urlsplit(url)
     try:
-        port = parts.port
+        return parts.scheme, parts.hostname, parts.port or {"https": 443, "http": 80}.get(parts.scheme)
     except ValueError:
-        port = "?"  # a port that is not a number: no origin of ours
-    return parts.scheme, parts.hostname, port or {"https": 443, "http": 80}.get(parts.scheme)
+        return None
 
 
 class ApiError(ApicbaseError):
@@ -316,9 +316,11 @@ class ApicbaseClient:
     @staticmethod
     def _redirected(method, url, response):
         """A redirect is not followed; the error says where it pointed (scheme, host and path only)."""
-        path, location = urlsplit(url).path, response.headers.get("Location")
-        target = urlsplit(urljoin(url, location or ""))
-        where = f" to {target.scheme}://{target.netloc.rpartition('@')[2]}{target.path}" if location else ""
+        path, where = urlsplit(url).path, ""
+        location = response.headers.get("Location")  # pragma: no mutate
+        if location:
+            target = urlsplit(urljoin(url, location))
+            where = f" to {target.scheme}://{target.netloc.rpartition('@')[2]}{target.path}"
         return ApiError(f"Apicbase answered {method} {path} with a redirect ({response.status_code}){where}, which "
                         f"is not followed: check the Apicbase API and token URLs.",
                         status=response.status_code, path=path)

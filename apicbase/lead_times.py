@@ -72,7 +72,7 @@ def check_delivery(ordered_day, requested_day, lines, is_working_day):
         return None
     earliest, late = ordered_day, []
     for line in lines:
-        if not line.days or line.days <= 0:
+        if (line.days or 0) <= 0:  # none, or none that counts
             continue
         line_earliest = add_working_days(ordered_day, int(line.days), is_working_day)
         earliest = max(earliest, line_earliest)

@@ -97,7 +97,7 @@ class OutOfRange:
 def _decimal_places(number):
     """The decimals of a finite Decimal that carry a digit: 2.400 has 1, 1E-99999 has 99999."""
     _sign, digits, exponent = number.as_tuple()
-    significant = "".join(map(str, digits)).rstrip("0")
+    significant = "".join(map(str, digits)).rstrip("0")  # pragma: no mutate
     if exponent >= 0 or not significant:
         return 0
     return -exponent - (len(digits) - len(significant))

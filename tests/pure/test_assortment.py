@@ -287,6 +287,8 @@ def test_a_rise_above_the_threshold_is_found_and_one_at_it_is_not():
     assert [change.third_party_id for change in diff.rises_above(10.0)] == ["B"], "a float threshold, as Odoo's"
     for off in (0, None, -5):
         assert diff.rises_above(off) == (), "empty or zero: the check is off"
+    for low in (1, 0.5):
+        assert [change.third_party_id for change in diff.rises_above(low)] == ["A", "B"], "under a percent"
 
 
 def test_a_rise_from_a_zero_price_is_always_above_the_threshold():
@@ -329,6 +331,30 @@ def test_without_a_kept_file_everything_is_new_and_said_to_be_unknown():
     assert diff.summary == "No earlier file to compare with: 2 article(s) in the new file."
 
 
+def test_each_change_names_its_article_by_number_and_by_its_name_in_the_new_file():
+    old = file_of(article(third_party_id="A", name="Old", price=Decimal("1")), article(third_party_id="B"))
+    new = file_of(article(third_party_id="A", name="New", price=Decimal("2")), article(third_party_id="B", brand="X"))
+    diff = assortment.diff_files(kept(old), new)
+    assert diff.price_changes == (assortment.PriceChange("A", "New", Decimal("1"), Decimal("2")),)
+    assert diff.field_changes == (assortment.FieldChange("A", "New", "name", "Old", "New"),
+                                  assortment.FieldChange("B", "Cola 24 x 33 cl", "brand", None, "X"))
+    assert diff.changed_articles == 2
+
+
+def test_a_kept_file_without_names_or_prices_is_compared_all_the_same():
+    """A file kept by hand or by an older version may lack what build_package always writes."""
+    old = [{"third_party_id": "A", "price": 1}, {"third_party_id": "B", "name": "Bread"}]
+    new = [{"third_party_id": "A", "price": 2, "brand": "X"}, {"third_party_id": "B", "name": "Bread", "price": 3},
+           {"third_party_id": "C"}]
+    diff = assortment.diff_files(old, new)
+    assert diff.added == (assortment.ArticleRef("C", ""),)
+    assert diff.price_changes == (assortment.PriceChange("A", "", Decimal("1"), Decimal("2")),)
+    assert diff.field_changes == (assortment.FieldChange("A", "", "brand", None, "X"),)
+    assert assortment.diff_files(None, new) == assortment.FileDiff(
+        added=(assortment.ArticleRef("A", ""), assortment.ArticleRef("B", "Bread"), assortment.ArticleRef("C", "")),
+        known=False)
+
+
 def test_everything_at_once_is_counted_in_one_readable_line():
     old = file_of(article(), article(third_party_id="GONE", name="Gone"))
     new = file_of(article(price=Decimal("24.05"), lead_time_days=2), article(third_party_id="NEW", name="New"))
@@ -341,7 +367,10 @@ def test_everything_at_once_is_counted_in_one_readable_line():
     ("package_description", COLA_DESCRIPTION, "4 × 6 × 330 cubic_centimeter"),
     ("package_description", {"quantity": 6, "unit_name": "bottle"}, '{"quantity": 6, "unit_name": "bottle"}'),
     ("lead_time", "3 00:00:00", "3 day(s)"),
-    ("lead_time", "1 02:00:00", "1 02:00:00"),
+    ("lead_time", "1 02:00:00", "1 02:00:00"), ("lead_time", "12 00:00:00", "12 day(s)"),
+    ("package_description", {"unit_name": "bottle", "quantity": Decimal("1.5")},
+     '{"quantity": "1.5", "unit_name": "bottle"}'),
+    ("package_description", "6 x 33 cl", "6 x 33 cl"), ("novelty", {"b": 1}, "{'b': 1}"),
     ("orderable", True, "yes"), ("orderable", False, "no"),
     ("order_multiplier", None, "-"), ("brand", "", "-"), ("order_multiplier", 6, "6"),
     ("price_type_code", 1, "per unit"), ("price_type_code", 0, "per package"),

@@ -166,6 +166,38 @@ def test_the_api_url_gets_exactly_one_trailing_slash():
     assert ApicbaseClient("https://a/BOX/", TOKEN_URL, "id", "secret").api_url == "https://a/BOX/"
 
 
+@pytest.mark.parametrize("api_url, same_host", [
+    ("https://apicbase.test/api/v2/", "https://apicbase.test:443/api/v2/customers/"),
+    ("http://localhost/api/", "http://localhost:80/api/customers/"),
+])
+def test_a_url_that_names_the_default_port_is_on_the_api_host(api_url, same_host):
+    session = ScriptedSession([answer(body={"results": []})])
+    client = ApicbaseClient(api_url, TOKEN_URL, "client-id", "client-secret", session=session, requests_per_minute=0)
+    assert client.request("GET", same_host) == {"results": []}
+    assert session.calls[-1]["url"] == same_host
+
+
+@pytest.mark.parametrize("url, path", [
+    ("https://elsewhere.test/api/v2/x/?token=t", "/api/v2/x/"),
+    ("https://apicbase.test:https/api/v2/customers/", "/api/v2/customers/"),  # a port that is no number
+])
+def test_a_call_off_the_api_host_is_refused_naming_its_path_only(url, path):
+    h = Harness()
+    error = error_of(h.client.request, "GET", url)
+    assert str(error) == f"{path} is not on the Apicbase API host: the token is sent there only."
+    assert (error.status, error.path) == (None, path)
+    assert h.session.calls == []
+
+
+def test_an_answer_read_from_a_file_not_a_socket_is_read_as_it_is(tmp_path):
+    """A caller's session may answer from a file (a file:// adapter): there is no socket to watch."""
+    (tmp_path / "body").write_bytes(b"[]")
+    response = answer(body={"results": ["from a file"]})
+    with open(tmp_path / "body", "rb") as response.raw:
+        h = Harness(response)
+        assert h.client.request("GET", "customers/") == {"results": ["from a file"]}
+
+
 # --- the token ------------------------------------------------------------------------------
 
 def test_the_token_is_renewed_ten_percent_before_it_expires():

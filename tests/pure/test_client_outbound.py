@@ -103,7 +103,7 @@ def test_a_redirect_to_another_host_is_not_followed_and_the_token_stays_home(ser
     assert elsewhere == []
 
 
-@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("status", [300, 301, 302, 303, 307, 308])
 def test_a_redirected_token_request_never_takes_the_secret_elsewhere(servers, status):
     elsewhere = []
     other = servers(recorder(elsewhere, (200, TOKEN)))
@@ -204,6 +204,24 @@ def test_an_announced_length_over_the_cap_is_refused_before_reading(servers):
     assert time.monotonic() - started < 0.9  # the first chunk came, the second would have taken a second
 
 
+@pytest.mark.parametrize("length", [True, False], ids=["with a length", "until closed"])
+def test_an_answer_of_exactly_the_cap_is_read_and_one_byte_more_is_not(servers, length):
+    body = b'{"count": 1, "next": null, "results": ["' + b"x" * 100 + b'"]}'  # longer than the token's
+    headers = {"Content-Length": str(len(body))} if length else {}
+    apicbase = servers(api(lambda request: (200, iter([body]), headers)))
+    assert client_of(apicbase, max_response_bytes=len(body)).request("GET", "customers/")["results"] == ["x" * 100]
+    with pytest.raises(ApiError, match=rf"is larger than {len(body) - 1} bytes: it was not read\.$"):
+        client_of(apicbase, max_response_bytes=len(body) - 1).request("GET", "customers/")
+
+
+def test_an_answer_without_a_length_is_refused_once_it_passes_the_cap_not_when_it_ends(servers):
+    apicbase = servers(api(lambda request: (200, endless(pause=1.0, seconds=2.0))))
+    started = time.monotonic()
+    with pytest.raises(ApiError, match=r"is larger than 1,000 bytes: it was not read\.$"):
+        client_of(apicbase, max_response_bytes=1000).request("GET", "customers/")
+    assert time.monotonic() - started < 0.9  # the first chunk came, the second would have taken a second
+
+
 def test_an_answer_is_capped_as_it_unfolds_not_as_it_travels(servers):
     bomb = gzip.compress(b"0" * (2 * 1024 * 1024))  # 2 MiB of zeros in about 2 KiB
     apicbase = servers(api(lambda request: (200, iter([bomb]), {"Content-Encoding": "gzip",
@@ -241,6 +259,17 @@ def test_an_answer_dripping_a_byte_at_a_time_ends_at_the_time_budget(servers, he
     assert str(info.value) == ("Apicbase did not answer GET /api/customers/ after 1 attempt(s): its answer was "
                                "still coming after 2 s")
     assert (info.value.status, info.value.path) == (200, "/api/customers/")
+
+
+def test_without_a_read_timeout_an_answer_must_come_within_the_time_budget(servers):
+    def slow_body():
+        yield b'{"count": 0, '
+        time.sleep(0.6)
+        yield b'"next": null, "results": []}'
+
+    apicbase = servers(api(lambda request: (200, slow_body())))
+    with pytest.raises(TransientError, match=r"its answer was still coming after 0\.2 s$"):  # not read whole
+        client_of(apicbase, timeout=(2, None), max_total_seconds=0.2).request("GET", "customers/")
 
 
 def test_an_answer_that_breaks_off_is_a_transient_error(servers):

@@ -18,6 +18,10 @@ def test_numbers_compare_without_case_spaces_or_separators(typed):
     assert comparable(typed) == comparable("INV/2026/0042") == "inv20260042"
 
 
+def test_no_number_compares_as_an_empty_one():
+    assert comparable(None) == comparable("") == ""
+
+
 def test_nothing_to_say_when_both_sides_agree():
     assert disagreements(inv.PAID, "INV/2026/0042", [posted(payment_state="paid")], TODAY) == ()
     assert disagreements(inv.PAID, "inv 2026 0042", [posted(payment_state="in_payment")], TODAY) == ()
@@ -40,6 +44,7 @@ def test_a_number_that_matches_none_of_the_posted_invoices():
     assert disagreements(inv.RECEIVED, "INV/2026/0044", ours, TODAY) == (inv.UNKNOWN_NUMBER,)
     assert disagreements(inv.RECEIVED, "INV/2026/0O42", ours, TODAY) == (inv.UNKNOWN_NUMBER,), "a typo"
     assert disagreements(inv.RECEIVED, "  ", ours, TODAY) == (), "nothing typed is no number"
+    assert disagreements(inv.RECEIVED, None, ours, TODAY) == (), "nor is no number at all"
     draft = Invoice(number="INV/2026/0045", state="draft", payment_state="not_paid")
     assert disagreements(inv.RECEIVED, "INV/2026/0045", [*ours, draft], TODAY) == (inv.UNKNOWN_NUMBER,), \
         "a draft is not an invoice the restaurant can hold"

@@ -89,3 +89,31 @@ def test_an_exact_moment_is_read_in_the_restaurant_s_time_zone(server_in_kiribat
     assert lead_times.local_day(late_evening, BRUSSELS) == day("2026-11-21")
     assert lead_times.local_day(naive_utc(late_evening), BRUSSELS) == day("2026-11-21")
     assert lead_times.local_day(day("2026-11-20"), BRUSSELS) == day("2026-11-20")
+
+
+def test_a_one_day_lead_time_counts_the_next_working_day():
+    check = lead_times.check_delivery(FRIDAY, FRIDAY, [LineLeadTime("Bread", 1)], MONDAY_TO_FRIDAY)
+    assert check.too_early and check.earliest_day == day("2026-11-23")
+    assert [line.label for line in check.late_lines] == ["Bread"]
+
+
+def test_lines_without_a_lead_time_do_not_hide_the_lines_after_them():
+    lines = [LineLeadTime("Salt", 0), LineLeadTime("Pepper", None), LineLeadTime("Beef", 2)]
+    check = lead_times.check_delivery(FRIDAY, day("2026-11-23"), lines, MONDAY_TO_FRIDAY)
+    assert check.earliest_day == day("2026-11-24")
+    assert [line.label for line in check.late_lines] == ["Beef"]
+
+
+def test_lines_without_a_lead_time_make_even_a_day_before_the_order():
+    """A day asked for before the order was placed is late for a line with a lead time only."""
+    thursday = day("2026-11-19")
+    lines = [LineLeadTime("Salt", 0), LineLeadTime("Pepper", None), LineLeadTime("Sugar", -1)]
+    check = lead_times.check_delivery(FRIDAY, thursday, lines, MONDAY_TO_FRIDAY)
+    assert not check.too_early and check.earliest_day == FRIDAY
+
+
+def test_a_working_day_found_on_the_last_day_searched_still_counts():
+    last = FRIDAY + dt.timedelta(days=lead_times.MAX_SEARCH_DAYS)
+    assert lead_times.add_working_days(FRIDAY, 1, lambda candidate: candidate == last) == last
+    with pytest.raises(ValueError, match="after 2026-11-20: check the company's working hours and holidays$"):
+        lead_times.add_working_days(FRIDAY, 1, lambda candidate: candidate == last + dt.timedelta(days=1))

@@ -148,6 +148,8 @@ def test_bad_date():
     ("3", "must be an integer, got str"),
     (True, "must be an integer, got bool"),
     (None, "is required"),
+    (Decimal("NaN"), "must be a whole number, got NaN"),
+    (Decimal("-Infinity"), "must be a whole number, got -Infinity"),
 ])
 def test_bad_quantity(quantity, message):
     data = order()
@@ -523,6 +525,7 @@ def test_quantities_up_to_the_bound_are_read(quantity, expected):
     ('"0.0000001"', "must have at most 6 decimals, got 1E-7"),
     ('"' + "1" * 65 + '"', "1111111111111111... (65 characters) is out of range for a number"),
     ("1" * 65, "1111111111111111... (65 characters) is out of range for a number"),
+    ("1." + "1" * 63, "1.11111111111111... (65 characters) is out of range for a number"),
 ])
 def test_a_price_no_order_can_have_is_named(price, message):
     assert raw_problems(raw_order_with(price=price)) == {PRICE: message}
@@ -531,6 +534,7 @@ def test_a_price_no_order_can_have_is_named(price, message):
 @pytest.mark.parametrize("price, expected", [
     ('"1000000000000"', Decimal("1000000000000")), ("0.125", Decimal("0.125")), ('"0.000001"', Decimal("0.000001")),
     ('"2.4000000000"', Decimal("2.4")), ("1.5e3", Decimal("1500")), ('"0"', Decimal(0)), ("0.000", Decimal(0)),
+    ('"0.0000000000"', Decimal(0)), ('"1.' + "0" * 62 + '"', Decimal(1)),  # a zero's decimals; 64 characters
 ])
 def test_prices_up_to_the_bounds_are_read_exactly(price, expected):
     assert payload.parse_order_json(raw_order_with(price=price)).lines[0].price_per_package == expected
@@ -565,6 +569,39 @@ def test_ids_sent_as_absurd_numbers_are_not_converted():
     assert payload.identifier(Decimal("1E+3")) == "1000"
     problems = raw_problems(raw_order_with().replace(b'"id": "5f1c2a"', b'"id": ' + b"7" * 65))
     assert problems == {"id": "7777777777777777... (65 characters) is out of range for a number"}
+
+
+def test_numbers_of_exactly_the_longest_length_are_converted():
+    integer, fraction = "9" * 64, "0." + "0" * 61 + "1"
+    assert len(integer) == len(fraction) == payload.NUMBER_MAX_LENGTH
+    assert payload.decode_json(integer) == int(integer)
+    assert payload.decode_json(fraction) == Decimal(fraction)
+    assert payload.decode_json(integer + "9") == payload.OutOfRange(integer + "9")
+    assert payload.decode_json(fraction + "1") == payload.OutOfRange(fraction + "1")
+
+
+def test_exponents_up_to_the_bound_are_converted():
+    assert payload.decode_json("1e64") == Decimal("1E+64")
+    assert payload.decode_json("1.5E-64") == Decimal("1.5E-64")
+    assert payload.decode_json("1e65") == payload.OutOfRange("1e65")
+    assert payload.decode_json("1E-65") == payload.OutOfRange("1E-65")
+
+
+def test_an_out_of_range_number_of_up_to_24_characters_is_quoted_whole():
+    assert str(payload.OutOfRange("1" * 24)) == "1" * 24
+    assert str(payload.OutOfRange("1" * 25)) == "1111111111111111... (25 characters)"
+
+
+@pytest.mark.parametrize("number, places", [
+    ("2.400", 1), ("0.5", 1), ("1E-99999", 99999), ("7", 0), ("50", 0), ("5E+1", 0), ("0.0000000000", 0),
+])
+def test_decimal_places_are_those_that_carry_a_digit(number, places):
+    assert payload._decimal_places(Decimal(number)) == places
+
+
+def test_ids_of_up_to_255_digits_are_converted():
+    assert payload.identifier(Decimal("1E+254")) == "1" + "0" * 254
+    assert payload.identifier(Decimal("1E+255")) is None
 
 
 JSON_NUMBER_TEXTS = st.from_regex(r"-?(0|[1-9][0-9]{0,80})(\.[0-9]{1,80})?([eE][-+]?[0-9]{1,12})?", fullmatch=True)
