@@ -62,7 +62,7 @@ class PurchaseOrder:
     remarks: str | None = None
     owner: str | None = None
     theoretical_price: Decimal | None = None
-    # Reconciliation-only fields: absent from the webhook, read from the API.
+    # Fields of the follow-up only: absent from the webhook, read from the API.
     delivery_closed: bool | None = None
     invoice_status: int | None = None
     invoice_number: str | None = None
@@ -407,7 +407,7 @@ def parse_order(data, statuses=WEBHOOK_STATUSES):
     """Builds a :class:`PurchaseOrder` from a decoded JSON object.
 
     ``statuses`` are the order statuses accepted: the webhook only ever sends
-    ``ORDERED``; reconciliation reads every status.
+    ``ORDERED``; the follow-up reads every status.
     """
     reader = _Reader()
     if not isinstance(data, dict):
@@ -485,7 +485,7 @@ class OrderStatus:
 
 
 def parse_order_status(data):
-    """Reads only what reconciliation needs from a purchase-orders list item.
+    """Reads only what the follow-up needs from a purchase-orders list item.
 
     The list's schema is not documented: this asks for the id and a known status and reads the
     rest when present, so an item that could not be turned into a sale order still updates one.

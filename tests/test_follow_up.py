@@ -147,7 +147,7 @@ class TestFollowUp(SimulatorMixin, ApicbaseCase):
 
     def test_a_manager_checks_apicbase_now(self):
         """The click checks the connection and hands the follow-up to the scheduled action."""
-        manager = self.sales_manager("Mia Manager", "apicbase_reconcile_manager")
+        manager = self.sales_manager("Mia Manager", "apicbase_follow_up_manager")
         action = self.env["apicbase.order"].with_user(manager).action_follow_up()
         self.assertEqual(action["tag"], "display_notification")
         self.assertIn("in the background", action["params"]["message"])

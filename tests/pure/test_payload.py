@@ -192,7 +192,7 @@ def test_missing_article_number_and_bad_package_shape():
 def test_unknown_status():
     assert problems_of(order(status="CANCELLED")) == {
         "status": "unknown status 'CANCELLED', expected one of ORDERED"}
-    # Reconciliation reads every documented status.
+    # The follow-up reads every documented status.
     po = payload.parse_order(order(status="DELIVERED", delivery_closed=True, invoice_status=2),
                              statuses=payload.ORDER_STATUSES)
     assert po.status == "DELIVERED" and po.delivery_closed is True and po.invoice_status == 2

@@ -37,8 +37,8 @@ def timed_request(session, *args, **kwargs):
 
 requests.Session.request = timed_request
 company = env.company  # noqa: F821 - odoo-bin shell defines env
-partner = env["res.partner"].create({"name": "Reconcile Bistro", "apicbase_customer_number": "REC-1"})
-product = env["product.product"].create({"name": "Reconcile tomatoes", "default_code": "REC-TOM", "list_price": 2})
+partner = env["res.partner"].create({"name": "Follow-up Bistro", "apicbase_customer_number": "REC-1"})
+product = env["product.product"].create({"name": "Follow-up tomatoes", "default_code": "REC-TOM", "list_price": 2})
 sim = apicbase_simulator.Simulator(seed=False, rate_limit=None).start()
 company.write({"apicbase_api_url": sim.api_url, "apicbase_token_url": sim.token_url,
                "apicbase_client_id": sim.client_id, "apicbase_client_secret": sim.client_secret,
