@@ -51,6 +51,14 @@ def seed(sim):
         sim.add_event("INFO", f"Package {index} processed")
 
 
+def first_job(log):
+    """The scheduled action a server's log shows it starting first. Only the first: 19.0 makes a job
+    that still reports work remaining when its round ends due again at once (ir.cron's "partially
+    done"), and whichever server is free then carries it on, such as the one done with the events."""
+    started = [(log.find(f"Job {name!r} ("), name) for name in (PULL, READ_EVENTS)]
+    return min(((index, name) for index, name in started if index >= 0), default=(None, None))[1]
+
+
 def test_two_servers_whose_scheduled_actions_run_at_once_share_one_api_budget(live_db):
     db, _token = live_db
     with Simulator(rate_limit=LIMIT, seed=False) as sim, database_copy(db, "budget") as copy:
@@ -72,8 +80,8 @@ def test_two_servers_whose_scheduled_actions_run_at_once_share_one_api_budget(li
                           "(SELECT count(*) FROM apicbase_package), (SELECT count(*) FROM apicbase_sync_event)")
         statuses = [entry["status"] for entry in sim.requests_log if entry["client_id"]]
 
-    ran = [[name for name in (PULL, READ_EVENTS) if f"Job {name!r} (" in log] for log in logs]
-    assert sorted(ran) == [[PULL], [READ_EVENTS]], "each server ran one of them"
+    assert sorted(first_job(log) for log in logs) == sorted([PULL, READ_EVENTS]), \
+        "both servers at once, each started the one the other had locked"
     for log in logs:
         assert "Traceback" not in log and "failed for company" not in log, log[-3000:]
     assert done == f"{CUSTOMERS}|{CUSTOMERS}|{EVENTS}", "every customer, package and event read"
