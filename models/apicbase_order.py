@@ -7,9 +7,9 @@ order, then makes its sale order (the mapping lives in sale_order.py) from one o
 
 - ``_process_inserted``: the row this transaction has just inserted, with the order parsed on
   arrival. No other transaction sees it: nothing to lock, no to-do to close.
-- ``_process_stored``: a stored row taken up again, by the scheduled action, a retry or a refused
-  order sent anew: it is locked, its stored payload parsed, and a to-do about it closed once it has
-  its sale order.
+- ``_process_stored``: a stored row taken up again, by a retry or a refused order sent anew: it is
+  locked, its stored payload parsed, and a to-do about it closed once it has its sale order. The
+  scheduled action, which must not wait for a row, locks it itself and calls ``_process_locked``.
 
 Either way ``_attempt`` tries once and writes the outcome, but an unknown customer or article,
 which it hands back: the webhook may refuse the order (the company's policy), everyone else leaves
@@ -199,9 +199,8 @@ class ApicbaseOrder(models.Model):
             try:
                 with self.env.cr.savepoint():
                     # Without waiting: a row another transaction holds is left for the next run.
-                    # (_process_stored locks it again: a row this transaction holds, at once.)
                     record._lock(nowait=True)
-                    unmapped = record._process_stored()
+                    unmapped = record._process_locked()
                     if unmapped:
                         record._mark_unmapped(unmapped)
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
@@ -273,15 +272,20 @@ class ApicbaseOrder(models.Model):
         return self.with_company(self.company_id)._attempt(order)
 
     def _process_stored(self):
-        """Processes a stored row taken up again (the scheduled action, a retry, a refused order
-        sent anew): locks it, then makes its sale order from the stored payload, unless the
-        transaction the lock waited for made it; either way the to-do that asked a person to look
-        is closed.
+        """Processes a stored row taken up again (a retry, a refused order sent anew): locks it,
+        waiting for a transaction that holds it, then makes its sale order from the stored payload,
+        unless the transaction the lock waited for made it; either way the to-do that asked a person
+        to look is closed.
 
         Returns the ApicbaseMappingError of an unknown customer or article (see _attempt), else None.
         """
         self.ensure_one()
         self._lock()
+        return self._process_locked()
+
+    def _process_locked(self):
+        """_process_stored once the caller holds the row's lock (the scheduled action takes it without
+        waiting). Returns the ApicbaseMappingError of an unknown customer or article, else None."""
         record = self.with_company(self.company_id)
         unmapped = None
         if record.sale_order_id:
