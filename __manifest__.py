@@ -1,9 +1,9 @@
 {
     "name": "Apicbase Connector",
     "summary": "Publish your catalogue to Apicbase and receive its purchase orders as sale orders",
-    # One codebase for 18.0 and 19.0: Odoo prefixes the version with the series it runs (18.0.1.3.0,
-    # 19.0.1.3.0), and a version prefixed with one series does not install on the other.
-    "version": "1.3.0",  # pylint: disable=manifest-version-format
+    # One codebase for 18.0 and 19.0: Odoo prefixes the version with the series it runs (18.0.1.3.1,
+    # 19.0.1.3.1), and a version prefixed with one series does not install on the other.
+    "version": "1.3.1",  # pylint: disable=manifest-version-format
     "category": "Sales/Sales",
     "author": "Apicbase connector team",
     "license": "LGPL-3",

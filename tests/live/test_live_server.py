@@ -109,16 +109,21 @@ print("CHECKED=%s VIEWS=%s DATA=%s STATE=%s" % (checked, len(views), left,
 def test_upgrading_leaves_the_price_precision_alone(live_db):
     """An upgrade from 1.0 or 1.1 (which raised the Product Price precision on install) changes no
     precision: neither one still at Odoo's 2 decimals nor one already raised. The post-install
-    to-do, done already, is not opened again (its data is noupdate)."""
+    to-do, done already, is not opened again (its data is noupdate), and the follow-up's scheduled
+    action, noupdate too, calls the method's new name (1.3.1)."""
     db, _token = live_db
     todo = ("select state from ir_actions_todo where id = (select res_id from ir_model_data"
             " where module = 'apicbase_connector' and name = 'apicbase_config_todo')")
+    follow_up_code = ("select s.code from ir_cron c join ir_act_server s on s.id = c.ir_actions_server_id"
+                      " where c.id = (select res_id from ir_model_data where module = 'apicbase_connector'"
+                      " and name = 'ir_cron_apicbase_reconcile')")
     for earlier, digits in ((f"{SERIES}.1.0.0", 2), (f"{SERIES}.1.1.0", 2), (f"{SERIES}.1.1.0", 3)):
         with database_copy(db, f"upgrade_{earlier.replace('.', '_')}_{digits}") as copy:
             odoo_shell(copy, f"""
 env.ref("product.decimal_price").digits = {digits}
 env["ir.module.module"].search([("name", "=", "apicbase_connector")]).latest_version = {earlier!r}
 env.ref("apicbase_connector.apicbase_config_todo").state = "done"
+env.ref("apicbase_connector.ir_cron_apicbase_reconcile").code = "model._cron_reconcile()"
 env.cr.commit()
 """)
             upgrade = subprocess.run(odoo_cmd(copy, "-u", "apicbase_connector", "--stop-after-init", "--no-http",
@@ -128,3 +133,4 @@ env.cr.commit()
             assert psql(copy, "select latest_version from ir_module_module where name = 'apicbase_connector'") \
                 == addon_version()
             assert psql(copy, todo) == "done", "an upgrade sends nobody to the settings again"
+            assert psql(copy, follow_up_code) == "model._cron_follow_up()", "the follow-up runs after an upgrade"
